@@ -1,0 +1,25 @@
+// Small text helpers shared by the loaders and the CLI.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace edgenas {
+
+// Levenshtein edit distance, for "did you mean" suggestions.
+int EditDistance(std::string_view a, std::string_view b);
+
+// The candidate closest to `word`, or "" if none is close enough to be a
+// plausible typo (distance at most max(2, |word| / 3)).
+std::string ClosestMatch(std::string_view word, const std::vector<std::string>& candidates);
+
+// "a, b, c"
+std::string JoinStrings(const std::vector<std::string>& items, std::string_view separator = ", ");
+
+// 1234567 -> "1,234,567"
+std::string WithThousands(long long value);
+
+std::vector<std::string> SplitString(std::string_view text, char separator);
+
+}  // namespace edgenas

@@ -1,0 +1,193 @@
+#include "common/yaml_reader.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "common/error.h"
+#include "common/text.h"
+
+namespace edgenas {
+
+namespace {
+
+std::string FormatNumber(double value) { return fmt::format("{}", value); }
+
+}  // namespace
+
+YamlNode::YamlNode(YAML::Node node, std::shared_ptr<const std::string> file, std::string key, YAML::Mark fallback_mark)
+    : node_(std::move(node)), file_(std::move(file)), key_(std::move(key)), fallback_mark_(fallback_mark) {}
+
+YamlNode YamlNode::LoadFile(const std::string& path) {
+  std::ifstream in(path);
+  EDGENAS_THROW_IF_NOT_FMT(in.good(), "{}: cannot open file", path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return LoadString(text.str(), path);
+}
+
+YamlNode YamlNode::LoadString(const std::string& text, const std::string& source_name) {
+  auto file = std::make_shared<const std::string>(source_name);
+  try {
+    YAML::Node root = YAML::Load(text);
+    YAML::Mark start;
+    start.line = 0;
+    start.column = 0;
+    return YamlNode(root, file, "(top level)", start);
+  } catch (const YAML::ParserException& e) {
+    EDGENAS_THROW_FMT("{}:{}:{}: YAML syntax error: {}", source_name, e.mark.line + 1, e.mark.column + 1, e.msg);
+  }
+}
+
+YAML::Mark YamlNode::mark() const {
+  const YAML::Mark own = node_.Mark();
+  return own.line >= 0 ? own : fallback_mark_;
+}
+
+int YamlNode::line() const { return mark().line + 1; }
+
+void YamlNode::Fail(const std::string& message) const {
+  const YAML::Mark m = mark();
+  throw Error(fmt::format("{}:{}:{}: {}", *file_, m.line + 1, m.column + 1, message));
+}
+
+std::string YamlNode::Describe() const {
+  if (node_.IsMap()) return "a mapping";
+  if (node_.IsSequence()) return "a list";
+  if (node_.IsNull() || !node_.IsDefined()) return "nothing";
+  return "'" + node_.Scalar() + "'";
+}
+
+void YamlNode::ExpectMap() const {
+  if (!node_.IsMap()) Fail(fmt::format("'{}' must be a mapping of 'key: value' lines, got {}", key_, Describe()));
+}
+
+void YamlNode::ExpectScalar(const char* what) const {
+  if (!node_.IsScalar()) Fail(fmt::format("'{}' must be {}, got {}", key_, what, Describe()));
+}
+
+void YamlNode::CheckKeys(const std::vector<std::string>& known) const {
+  ExpectMap();
+  std::vector<std::pair<std::string, int>> seen;  // key, 1-based line
+  for (const auto& entry : node_) {
+    const std::string name = entry.first.Scalar();
+    const YamlNode key_node(entry.first, file_, name, mark());
+    for (const auto& [previous, previous_line] : seen) {
+      if (previous == name) key_node.Fail(fmt::format("'{}' is given twice (first at line {})", name, previous_line));
+    }
+    seen.emplace_back(name, key_node.line());
+    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+    const std::string suggestion = ClosestMatch(name, known);
+    if (!suggestion.empty()) {
+      key_node.Fail(fmt::format("'{}' is not a known key (did you mean '{}'?)", name, suggestion));
+    }
+    key_node.Fail(fmt::format("'{}' is not a known key (known keys: {})", name, JoinStrings(known)));
+  }
+}
+
+bool YamlNode::Has(const std::string& key) const { return Find(key).has_value(); }
+
+std::optional<YamlNode> YamlNode::Find(const std::string& key) const {
+  ExpectMap();
+  for (const auto& entry : node_) {
+    if (entry.first.Scalar() == key) return YamlNode(entry.second, file_, key, entry.first.Mark());
+  }
+  return std::nullopt;
+}
+
+YamlNode YamlNode::Get(const std::string& key) const {
+  std::optional<YamlNode> found = Find(key);
+  if (!found) Fail(fmt::format("missing required key '{}' in '{}'", key, key_));
+  return *found;
+}
+
+std::vector<std::pair<YamlNode, YamlNode>> YamlNode::Entries() const {
+  ExpectMap();
+  std::vector<std::pair<YamlNode, YamlNode>> entries;
+  for (const auto& entry : node_) {
+    const std::string name = entry.first.Scalar();
+    entries.emplace_back(YamlNode(entry.first, file_, name, mark()),
+                         YamlNode(entry.second, file_, name, entry.first.Mark()));
+  }
+  return entries;
+}
+
+std::vector<YamlNode> YamlNode::Items() const {
+  if (!node_.IsSequence()) Fail(fmt::format("'{}' must be a list, got {}", key_, Describe()));
+  std::vector<YamlNode> items;
+  for (size_t i = 0; i < node_.size(); ++i) {
+    items.push_back(YamlNode(node_[i], file_, fmt::format("{}[{}]", key_, i), mark()));
+  }
+  return items;
+}
+
+std::string YamlNode::AsString() const {
+  ExpectScalar("a text value");
+  return node_.Scalar();
+}
+
+long long YamlNode::AsInt(long long min, long long max) const {
+  ExpectScalar("an integer");
+  long long value = 0;
+  if (!YAML::convert<long long>::decode(node_, value)) {
+    Fail(fmt::format("'{}' must be an integer, got {}", key_, Describe()));
+  }
+  if (value < min || value > max) {
+    Fail(fmt::format("'{}' must be between {} and {}, got {}", key_, min, max, value));
+  }
+  return value;
+}
+
+double YamlNode::AsDouble(double min, double max) const {
+  ExpectScalar("a number");
+  double value = 0;
+  if (!YAML::convert<double>::decode(node_, value) || !std::isfinite(value)) {
+    Fail(fmt::format("'{}' must be a number, got {}", key_, Describe()));
+  }
+  if (value < min || value > max) {
+    Fail(fmt::format("'{}' must be between {} and {}, got {}", key_, FormatNumber(min), FormatNumber(max),
+                     FormatNumber(value)));
+  }
+  return value;
+}
+
+bool YamlNode::AsBool() const {
+  ExpectScalar("true or false");
+  bool value = false;
+  if (!YAML::convert<bool>::decode(node_, value)) {
+    Fail(fmt::format("'{}' must be true or false, got {}", key_, Describe()));
+  }
+  return value;
+}
+
+std::string YamlNode::AsChoice(const std::vector<std::string>& allowed) const {
+  const std::string value = AsString();
+  if (std::find(allowed.begin(), allowed.end(), value) != allowed.end()) return value;
+  const std::string suggestion = ClosestMatch(value, allowed);
+  Fail(fmt::format("'{}' must be one of {}; got '{}'{}", key_, JoinStrings(allowed), value,
+                   suggestion.empty() ? "" : fmt::format(" (did you mean '{}'?)", suggestion)));
+}
+
+long long YamlNode::IntOr(const std::string& key, long long fallback, long long min, long long max) const {
+  const std::optional<YamlNode> found = Find(key);
+  return found ? found->AsInt(min, max) : fallback;
+}
+
+double YamlNode::DoubleOr(const std::string& key, double fallback, double min, double max) const {
+  const std::optional<YamlNode> found = Find(key);
+  return found ? found->AsDouble(min, max) : fallback;
+}
+
+bool YamlNode::BoolOr(const std::string& key, bool fallback) const {
+  const std::optional<YamlNode> found = Find(key);
+  return found ? found->AsBool() : fallback;
+}
+
+std::string YamlNode::StringOr(const std::string& key, const std::string& fallback) const {
+  const std::optional<YamlNode> found = Find(key);
+  return found ? found->AsString() : fallback;
+}
+
+}  // namespace edgenas

@@ -1,0 +1,396 @@
+#include "space/search_space.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "common/error.h"
+
+namespace edgenas {
+
+const char* GeneKindToString(GeneKind kind) {
+  switch (kind) {
+    case GeneKind::kResolution: return "resolution";
+    case GeneKind::kDepth: return "depth";
+    case GeneKind::kKernel: return "kernel";
+    case GeneKind::kExpand: return "expand";
+    case GeneKind::kOperator: return "operator";
+  }
+  return "?";
+}
+
+int MakeDivisible(double v, int divisor) {
+  int rounded = std::max(divisor, static_cast<int>(v + divisor / 2.0) / divisor * divisor);
+  if (rounded < 0.9 * v) rounded += divisor;
+  return rounded;
+}
+
+namespace {
+
+// Output size of a k x k conv with padding k/2 (odd k).
+int OutputSize(int in_size, int stride) { return (in_size - 1) / stride + 1; }
+
+}  // namespace
+
+SearchSpace::SearchSpace(SpaceSpec spec) : spec_(std::move(spec)) {
+  CheckStructure();
+  BuildGeneLayout();
+}
+
+void SearchSpace::CheckStructure() const {
+  const std::string& n = spec_.name;
+  EDGENAS_THROW_IF_NOT_FMT(!spec_.resolutions.empty(), "space '{}': no input resolution", n);
+  EDGENAS_THROW_IF_NOT_FMT(std::is_sorted(spec_.resolutions.begin(), spec_.resolutions.end()),
+                           "space '{}': resolutions must be ascending", n);
+  EDGENAS_THROW_IF_NOT_FMT(!spec_.stages.empty(), "space '{}': no stages", n);
+  EDGENAS_THROW_IF_NOT_FMT(spec_.resolutions.size() <= 255, "space '{}': at most 255 resolutions", n);
+  bool pooled = false;
+  for (const LayerTemplate& t : spec_.head) {
+    pooled |= t.op == LayerOp::kGlobalAvgPool;
+    EDGENAS_THROW_IF_NOT_FMT(t.op != LayerOp::kLinear || pooled,
+                             "space '{}': a linear head layer must come after an avgpool layer", n);
+  }
+  const bool first_factored = spec_.stages[0].operators.empty();
+  for (size_t s = 0; s < spec_.stages.size(); ++s) {
+    const StageSpec& stage = spec_.stages[s];
+    const bool factored = stage.operators.empty();
+    EDGENAS_THROW_IF_NOT_FMT(factored == first_factored,
+                             "space '{}': stage {} mixes operator lists with kernel/expand choices; "
+                             "all stages must use one kind",
+                             n, s);
+    EDGENAS_THROW_IF_NOT_FMT(!stage.depths.empty() && stage.depths[0] >= 1, "space '{}': stage {} needs a depth >= 1",
+                             n, s);
+    if (factored) {
+      EDGENAS_THROW_IF_NOT_FMT(!stage.kernels.empty() && !stage.expand_ratios.empty(),
+                               "space '{}': stage {} needs kernel and expand choices, or an operator list", n, s);
+      // Each value is one character of the arch string.
+      for (int k : stage.kernels) {
+        EDGENAS_THROW_IF_NOT_FMT(k >= 1 && k <= 9 && k % 2 == 1, "space '{}': stage {} kernel {} must be odd, 1 to 9",
+                                 n, s, k);
+      }
+      for (double e : stage.expand_ratios) {
+        EDGENAS_THROW_IF_NOT_FMT(e >= 1 && e <= 9 && e == static_cast<int>(e),
+                                 "space '{}': stage {} expand ratio {} must be a whole number from 1 to 9", n, s, e);
+      }
+    } else {
+      EDGENAS_THROW_IF_NOT_FMT(stage.depths.size() == 1,
+                               "space '{}': stage {} has an operator list and several depths; use a skip "
+                               "operator for elastic depth",
+                               n, s);
+      EDGENAS_THROW_IF_NOT_FMT(stage.operators.size() <= 10,
+                               "space '{}': stage {} has {} operators; at most 10, so that each is one digit "
+                               "of the arch string",
+                               n, s, stage.operators.size());
+    }
+  }
+}
+
+void SearchSpace::BuildGeneLayout() {
+  factored_ = spec_.stages[0].operators.empty();
+  int channels = spec_.input_channels;
+  for (const LayerTemplate& t : spec_.stem) {
+    if (t.op == LayerOp::kConv || t.op == LayerOp::kMBConv || t.op == LayerOp::kLinear) channels = t.out_channels;
+  }
+  genes_.push_back(Gene{GeneKind::kResolution, -1, -1, static_cast<int>(spec_.resolutions.size()), {}});
+  for (size_t s = 0; s < spec_.stages.size(); ++s) {
+    const StageSpec& stage = spec_.stages[s];
+    const int stage_index = static_cast<int>(s);
+    stage_in_channels_.push_back(channels);
+    depth_gene_.push_back(-1);
+    if (factored_) {
+      depth_gene_[s] = static_cast<int>(genes_.size());
+      genes_.push_back(Gene{GeneKind::kDepth, stage_index, -1, static_cast<int>(stage.depths.size()), {}});
+    }
+    block_gene_.emplace_back();
+    for (int b = 0; b < stage.max_depth(); ++b) {
+      block_gene_[s].push_back(static_cast<int>(genes_.size()));
+      if (factored_) {
+        genes_.push_back(Gene{GeneKind::kKernel, stage_index, b, static_cast<int>(stage.kernels.size()), {}});
+        genes_.push_back(Gene{GeneKind::kExpand, stage_index, b, static_cast<int>(stage.expand_ratios.size()), {}});
+        continue;
+      }
+      Gene gene{GeneKind::kOperator, stage_index, b, 0, {}};
+      const bool keeps_shape = b > 0 || (stage.stride == 1 && stage.out_channels == channels);
+      for (size_t i = 0; i < stage.operators.size(); ++i) {
+        const LayerTemplate& op = spec_.operators[stage.operators[i]];
+        if (op.op == LayerOp::kIdentity && !keeps_shape && !op.skip_allowed_when_reshaping) continue;
+        gene.allowed_operators.push_back(static_cast<int>(i));
+      }
+      EDGENAS_THROW_IF_NOT_FMT(!gene.allowed_operators.empty(),
+                               "space '{}': stage {} layer {} has no operator allowed where the shape changes",
+                               spec_.name, s, b);
+      gene.cardinality = static_cast<int>(gene.allowed_operators.size());
+      genes_.push_back(gene);
+    }
+    channels = stage.out_channels;
+  }
+}
+
+int SearchSpace::Depth(const Genome& genome, int stage) const {
+  const int gene = depth_gene_[stage];
+  return gene < 0 ? spec_.stages[stage].max_depth() : spec_.stages[stage].depths[genome.genes[gene]];
+}
+
+bool SearchSpace::PreservesShape(int stage, int block) const {
+  const StageSpec& s = spec_.stages[stage];
+  return block > 0 || (s.stride == 1 && s.out_channels == stage_in_channels_[stage]);
+}
+
+LayerSpec SearchSpace::MakeMBConv(int in_channels, int in_size, int out_channels, int stride, int kernel,
+                                  double ratio, bool always_expand_conv, int groups, bool se,
+                                  Activation activation) const {
+  LayerSpec l;
+  l.op = LayerOp::kMBConv;
+  l.in_channels = in_channels;
+  l.in_size = in_size;
+  l.out_channels = out_channels;
+  l.out_size = OutputSize(in_size, stride);
+  l.kernel = kernel;
+  l.stride = stride;
+  l.groups = groups;
+  l.expand_ratio = ratio;
+  // std::nearbyint rounds half to even, like Python's round() in the reference code.
+  l.mid_channels = MakeDivisible(std::nearbyint(in_channels * ratio), spec_.channel_divisor);
+  l.has_expand_conv = always_expand_conv || ratio != 1.0;
+  l.se = se;
+  if (se) l.se_channels = MakeDivisible(l.mid_channels / spec_.se_reduction, spec_.channel_divisor);
+  l.residual = stride == 1 && in_channels == out_channels;
+  l.activation = activation;
+  return l;
+}
+
+LayerSpec SearchSpace::MakeFixedLayer(const LayerTemplate& t, int in_channels, int in_size) const {
+  if (t.op == LayerOp::kMBConv) {
+    return MakeMBConv(in_channels, in_size, t.out_channels, t.stride, t.kernel, t.expand_ratio,
+                      t.always_expand_conv, t.groups, t.se.value_or(false),
+                      t.activation.value_or(Activation::kNone));
+  }
+  LayerSpec l;
+  l.op = t.op;
+  l.in_channels = in_channels;
+  l.in_size = in_size;
+  l.kernel = t.kernel;
+  l.stride = t.stride;
+  l.groups = t.groups;
+  l.activation = t.activation.value_or(Activation::kNone);
+  l.batch_norm = t.batch_norm;
+  l.bias = t.bias;
+  switch (t.op) {
+    case LayerOp::kConv:
+      l.out_channels = t.out_channels;
+      l.out_size = OutputSize(in_size, t.stride);
+      break;
+    case LayerOp::kGlobalAvgPool:
+      l.out_channels = in_channels;
+      l.out_size = 1;
+      break;
+    case LayerOp::kLinear:
+      l.out_channels = t.out_channels;
+      l.out_size = 1;
+      l.bias = true;
+      l.batch_norm = false;
+      break;
+    default:
+      l.out_channels = in_channels;
+      l.out_size = in_size;
+  }
+  return l;
+}
+
+LayerSpec SearchSpace::MakeOperatorLayer(const LayerTemplate& t, const StageSpec& stage, int block,
+                                         int in_channels, int in_size) const {
+  const int stride = block == 0 ? stage.stride : 1;
+  if (t.op == LayerOp::kMBConv) {
+    return MakeMBConv(in_channels, in_size, stage.out_channels, stride, t.kernel, t.expand_ratio,
+                      t.always_expand_conv, t.groups, t.se.value_or(stage.se),
+                      t.activation.value_or(stage.activation));
+  }
+  // A skip operator: the identity where the shape is kept, else a strided 1x1 conv.
+  LayerSpec l;
+  l.in_channels = in_channels;
+  l.in_size = in_size;
+  l.out_channels = stage.out_channels;
+  l.out_size = OutputSize(in_size, stride);
+  l.stride = stride;
+  if (stride == 1 && in_channels == stage.out_channels) {
+    l.op = LayerOp::kIdentity;
+    l.batch_norm = false;
+    return l;
+  }
+  l.op = LayerOp::kConv;
+  l.kernel = 1;
+  l.batch_norm = t.batch_norm;
+  l.activation = t.activation.value_or(Activation::kNone);
+  return l;
+}
+
+NetworkSpec SearchSpace::Decode(const Genome& genome) const {
+  EDGENAS_ASSERT(genome.genes.size() == genes_.size());
+  NetworkSpec net;
+  net.input_channels = spec_.input_channels;
+  net.resolution = Resolution(genome);
+  int channels = spec_.input_channels;
+  int size = net.resolution;
+  auto append = [&](LayerSpec layer, std::string name) {
+    layer.name = std::move(name);
+    channels = layer.out_channels;
+    size = layer.out_size;
+    net.layers.push_back(std::move(layer));
+  };
+  for (size_t i = 0; i < spec_.stem.size(); ++i) {
+    append(MakeFixedLayer(spec_.stem[i], channels, size), "stem." + std::to_string(i));
+  }
+  for (size_t s = 0; s < spec_.stages.size(); ++s) {
+    const StageSpec& stage = spec_.stages[s];
+    const int depth = Depth(genome, static_cast<int>(s));
+    for (int b = 0; b < depth; ++b) {
+      const int gene = block_gene_[s][b];
+      LayerSpec layer;
+      if (factored_) {
+        layer = MakeMBConv(channels, size, stage.out_channels, b == 0 ? stage.stride : 1,
+                           stage.kernels[genome.genes[gene]], stage.expand_ratios[genome.genes[gene + 1]], false, 1,
+                           stage.se, stage.activation);
+      } else {
+        const int op_position = genes_[gene].allowed_operators[genome.genes[gene]];
+        layer = MakeOperatorLayer(spec_.operators[stage.operators[op_position]], stage, b, channels, size);
+      }
+      append(std::move(layer), "s" + std::to_string(s) + ".b" + std::to_string(b));
+    }
+  }
+  for (size_t i = 0; i < spec_.head.size(); ++i) {
+    append(MakeFixedLayer(spec_.head[i], channels, size), "head." + std::to_string(i));
+  }
+  return net;
+}
+
+bool SearchSpace::IsValid(const Genome& genome, std::string* error) const {
+  if (genome.genes.size() != genes_.size()) {
+    *error = fmt::format("space '{}' has {} genes, the genome has {}", spec_.name, genes_.size(), genome.genes.size());
+    return false;
+  }
+  for (size_t i = 0; i < genes_.size(); ++i) {
+    if (genome.genes[i] >= genes_[i].cardinality) {
+      *error = fmt::format("gene {} ({}) is {}, but must be below {}", i, GeneKindToString(genes_[i].kind),
+                           genome.genes[i], genes_[i].cardinality);
+      return false;
+    }
+  }
+  return true;
+}
+
+void SearchSpace::SetOperator(Genome* genome, int gene_index, int op_position) const {
+  const std::vector<int>& allowed = genes_[gene_index].allowed_operators;
+  const auto found = std::find(allowed.begin(), allowed.end(), op_position);
+  EDGENAS_ASSERT(found != allowed.end());
+  genome->genes[gene_index] = static_cast<uint8_t>(found - allowed.begin());
+}
+
+Genome SearchSpace::Canonical(const Genome& genome) const {
+  Genome canonical = genome;
+  for (size_t s = 0; s < spec_.stages.size(); ++s) {
+    const StageSpec& stage = spec_.stages[s];
+    const int stage_index = static_cast<int>(s);
+    if (factored_) {
+      for (int b = Depth(genome, stage_index); b < stage.max_depth(); ++b) {
+        canonical.genes[block_gene_[s][b]] = 0;
+        canonical.genes[block_gene_[s][b] + 1] = 0;
+      }
+      continue;
+    }
+    // Layers that keep their shape form a suffix of the stage; identities there
+    // can move to its end without changing the network.
+    const int first = PreservesShape(stage_index, 0) ? 0 : 1;
+    std::vector<int> kept;  // operator positions of the non-identity layers, in order
+    int identity_position = -1;
+    for (int b = first; b < stage.max_depth(); ++b) {
+      const int gene = block_gene_[s][b];
+      const int position = genes_[gene].allowed_operators[genome.genes[gene]];
+      if (spec_.operators[stage.operators[position]].op == LayerOp::kIdentity) {
+        if (identity_position < 0 || position < identity_position) identity_position = position;
+      } else {
+        kept.push_back(position);
+      }
+    }
+    for (int b = first; b < stage.max_depth(); ++b) {
+      const size_t k = static_cast<size_t>(b - first);
+      SetOperator(&canonical, block_gene_[s][b], k < kept.size() ? kept[k] : identity_position);
+    }
+  }
+  return canonical;
+}
+
+Genome SearchSpace::Sample(Rng& rng) const {
+  Genome genome;
+  genome.genes.resize(genes_.size());
+  for (size_t i = 0; i < genes_.size(); ++i) genome.genes[i] = static_cast<uint8_t>(rng.UniformInt(genes_[i].cardinality));
+  return genome;
+}
+
+void SearchSpace::Mutate(Genome* genome, double probability, Rng& rng) const {
+  for (size_t i = 0; i < genes_.size(); ++i) {
+    if (rng.Bernoulli(probability)) genome->genes[i] = static_cast<uint8_t>(rng.UniformInt(genes_[i].cardinality));
+  }
+}
+
+Genome SearchSpace::Crossover(const Genome& a, const Genome& b, Rng& rng) const {
+  Genome child = a;
+  for (size_t i = 0; i < genes_.size(); ++i) {
+    if (rng.Bernoulli(0.5)) child.genes[i] = b.genes[i];
+  }
+  return child;
+}
+
+double SearchSpace::NumGenomes() const {
+  double count = 1;
+  for (const Gene& gene : genes_) count *= gene.cardinality;
+  return count;
+}
+
+std::vector<Genome> SearchSpace::Enumerate(bool canonical_only, uint64_t limit) const {
+  EDGENAS_THROW_IF_NOT_FMT(NumGenomes() <= static_cast<double>(limit),
+                           "space '{}' has {:.3g} architectures; enumerating it is limited to {}", spec_.name,
+                           NumGenomes(), limit);
+  std::vector<Genome> all;
+  Genome genome{std::vector<uint8_t>(genes_.size(), 0)};
+  while (true) {
+    if (!canonical_only || Canonical(genome) == genome) all.push_back(genome);
+    // Mixed-radix increment, last gene fastest.
+    int i = static_cast<int>(genes_.size()) - 1;
+    for (; i >= 0; --i) {
+      if (++genome.genes[i] < genes_[i].cardinality) break;
+      genome.genes[i] = 0;
+    }
+    if (i < 0) return all;
+  }
+}
+
+double SearchSpace::NumDistinctNetworks() const {
+  // Canonicalisation acts on each stage on its own, so the count is the product
+  // of each stage's distinct configurations, found by enumerating that stage.
+  double count = static_cast<double>(spec_.resolutions.size());
+  for (size_t s = 0; s < spec_.stages.size(); ++s) {
+    std::vector<int> stage_genes;
+    for (size_t i = 0; i < genes_.size(); ++i) {
+      if (genes_[i].stage == static_cast<int>(s)) stage_genes.push_back(static_cast<int>(i));
+    }
+    std::set<std::vector<uint8_t>> distinct;
+    Genome genome{std::vector<uint8_t>(genes_.size(), 0)};
+    while (true) {
+      const Genome canonical = Canonical(genome);
+      std::vector<uint8_t> key;
+      for (int i : stage_genes) key.push_back(canonical.genes[i]);
+      distinct.insert(std::move(key));
+      int k = static_cast<int>(stage_genes.size()) - 1;
+      for (; k >= 0; --k) {
+        const int i = stage_genes[k];
+        if (++genome.genes[i] < genes_[i].cardinality) break;
+        genome.genes[i] = 0;
+      }
+      if (k < 0) break;
+    }
+    count *= static_cast<double>(distinct.size());
+  }
+  return count;
+}
+
+}  // namespace edgenas

@@ -1,0 +1,176 @@
+// A search space of MobileNet-style networks and the genomes that index it.
+//
+//   SpaceSpec (from a YAML file, see space_loader.h and docs/spaces.md)
+//     -> SearchSpace: gene layout, Decode(Genome) -> NetworkSpec, canonical form,
+//        arch strings, sampling, mutation, crossover, enumeration.
+//
+// A network is: fixed stem layers, then stages of blocks, then fixed head layers.
+// A stage is one of two kinds, the same for every stage of a space:
+//  - factored (Once-for-All): a depth choice per stage, and per block a kernel
+//    choice and an expand-ratio choice, each its own gene; blocks beyond the
+//    stage's depth are unused;
+//  - operator list (FBNet, ProxylessNAS, NAS-Bench-Macro): a fixed number of
+//    layers, each choosing one operator from the stage's list. A `skip` operator
+//    is the identity where the layer keeps its shape; where it changes the
+//    shape it is a 1x1 conv (or, if the operator says so, not allowed there).
+//
+// Gene layout: [resolution], then per stage: [depth] (factored only), then per block slot:
+// [kernel, expand] (factored) or [operator]. Every gene is present even with a
+// single choice, so positions never move between genomes of one space.
+//
+// Thread safety: a SearchSpace is immutable after construction; all const
+// methods may be called concurrently. Random methods take the caller's Rng.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/rng.h"
+#include "space/genome.h"
+#include "space/layer_spec.h"
+
+namespace edgenas {
+
+// A fixed layer of the stem or head, or one operator choice of a stage.
+struct LayerTemplate {
+  LayerOp op = LayerOp::kConv;  // kIdentity stands for a `skip` operator
+  std::string name;             // operator name in operator-list spaces ("mb6_k5")
+  int out_channels = 0;         // fixed layers only; operators take the stage's width
+  int kernel = 1;
+  int stride = 1;  // fixed layers only; operators take the stage's stride at its first layer
+  int groups = 1;
+  double expand_ratio = 1.0;
+  bool always_expand_conv = false;  // keep the 1x1 expand conv even at ratio 1 (FBNet)
+  std::optional<bool> se;                 // operators: unset = the stage's setting
+  std::optional<Activation> activation;   // operators: unset = the stage's setting
+  bool batch_norm = true;
+  bool bias = false;
+  bool skip_allowed_when_reshaping = true;  // skip ops: false = not offered where the shape changes
+};
+
+struct StageSpec {
+  int out_channels = 0;
+  int stride = 1;            // of the stage's first block
+  std::vector<int> depths;   // choices; a single value means a fixed depth
+  std::vector<int> kernels;               // factored stages
+  std::vector<double> expand_ratios;      // factored stages
+  std::vector<int> operators;             // operator-list stages: indices into SpaceSpec::operators
+  Activation activation = Activation::kReLU;
+  bool se = false;
+
+  int max_depth() const { return depths.back(); }
+};
+
+struct SpaceSpec {
+  std::string name;
+  std::string description;
+  std::string source;  // where the definition comes from (paper, repository)
+  int input_channels = 3;
+  std::vector<int> resolutions;  // ascending
+  // Expanded widths are make_divisible(round(in * ratio), channel_divisor), SE
+  // widths make_divisible(mid / se_reduction, channel_divisor), as in Once-for-All.
+  int channel_divisor = 1;
+  int se_reduction = 4;
+  std::vector<LayerTemplate> stem;
+  std::vector<StageSpec> stages;
+  std::vector<LayerTemplate> head;
+  std::vector<LayerTemplate> operators;  // operator-list spaces
+};
+
+enum class GeneKind { kResolution, kDepth, kKernel, kExpand, kOperator };
+const char* GeneKindToString(GeneKind kind);
+
+struct Gene {
+  GeneKind kind;
+  int stage = -1;  // -1 for the resolution gene
+  int block = -1;  // -1 for resolution and depth genes
+  int cardinality = 1;
+  // kOperator: the positions in the stage's operator list that this layer may use.
+  std::vector<int> allowed_operators;
+};
+
+// Once-for-All's make_divisible: round v to a multiple of divisor, never going
+// below 90% of v.
+int MakeDivisible(double v, int divisor);
+
+class SearchSpace {
+ public:
+  // Checks the structure (throws Error naming the space and the rule broken)
+  // and builds the gene layout.
+  explicit SearchSpace(SpaceSpec spec);
+
+  const SpaceSpec& spec() const { return spec_; }
+  const std::string& name() const { return spec_.name; }
+  const std::vector<Gene>& genes() const { return genes_; }
+  bool factored() const { return factored_; }
+
+  // Gene indices; -1 where the space has no such gene.
+  int resolution_gene() const { return 0; }
+  int depth_gene(int stage) const { return depth_gene_[stage]; }
+  int block_gene(int stage, int block) const { return block_gene_[stage][block]; }  // kernel or operator gene
+
+  int Resolution(const Genome& genome) const { return spec_.resolutions[genome.genes[0]]; }
+  int Depth(const Genome& genome, int stage) const;  // number of layers of the stage in use
+  // The channels entering stage `stage`.
+  int StageInputChannels(int stage) const { return stage_in_channels_[stage]; }
+  // True where a layer keeps its input shape (stride 1 and same width).
+  bool PreservesShape(int stage, int block) const;
+
+  // Genome -> layers with exact shapes. The genome must be valid.
+  NetworkSpec Decode(const Genome& genome) const;
+  // Returns false and says why if the genome does not fit this space's layout.
+  bool IsValid(const Genome& genome, std::string* error) const;
+  // The representative of the genome's class of identical networks: unused block
+  // slots reset to choice 0; identities (skip operators where the shape is kept)
+  // moved to the end of their stage, as NAS-Bench-Macro's canonical form.
+  Genome Canonical(const Genome& genome) const;
+
+  // Arch strings (see docs/spaces.md): the space's readable, stable text form.
+  std::string ToString(const Genome& genome) const;
+  // Parses an arch string, or Once-for-All's JSON {"ks":[..],"e":[..],"d":[..],"r":[..]}
+  // for factored spaces. Throws Error saying what was expected.
+  Genome Parse(const std::string& arch) const;
+  // Once-for-All's JSON form; factored spaces only.
+  std::string ToOfaJson(const Genome& genome) const;
+
+  // Every gene uniformly at random.
+  Genome Sample(Rng& rng) const;
+  // Each gene is resampled uniformly with `probability` (it may keep its value).
+  void Mutate(Genome* genome, double probability, Rng& rng) const;
+  // Uniform crossover: each gene from either parent with probability 1/2.
+  Genome Crossover(const Genome& a, const Genome& b, Rng& rng) const;
+  // All genomes in gene order (only canonical ones if asked). Throws Error if
+  // the space has more than `limit` genomes.
+  std::vector<Genome> Enumerate(bool canonical_only, uint64_t limit) const;
+
+  // Number of genomes (product of gene cardinalities) and of distinct networks
+  // (canonical genomes). Doubles: the larger spaces exceed 2^64.
+  double NumGenomes() const;
+  double NumDistinctNetworks() const;
+
+ private:
+  void CheckStructure() const;
+  void BuildGeneLayout();
+  LayerSpec MakeFixedLayer(const LayerTemplate& t, int in_channels, int in_size) const;
+  LayerSpec MakeOperatorLayer(const LayerTemplate& t, const StageSpec& stage, int block, int in_channels,
+                              int in_size) const;
+  LayerSpec MakeMBConv(int in_channels, int in_size, int out_channels, int stride, int kernel, double ratio,
+                       bool always_expand_conv, int groups, bool se, Activation activation) const;
+  Genome ParseOfaJson(const std::string& text) const;
+  Genome ParseFactored(const std::string& arch, const std::string& body) const;
+  Genome ParseOperatorDigits(const std::string& arch, const std::string& body) const;
+  int ParseResolutionPrefix(const std::string& arch, std::string* body) const;
+  // Sets gene `index` to the choice whose stage-operator position is `op_position`.
+  void SetOperator(Genome* genome, int gene_index, int op_position) const;
+
+  SpaceSpec spec_;
+  bool factored_ = false;
+  std::vector<Gene> genes_;
+  std::vector<int> depth_gene_;               // per stage
+  std::vector<std::vector<int>> block_gene_;  // per stage, per block slot: kernel or operator gene
+  std::vector<int> stage_in_channels_;
+};
+
+}  // namespace edgenas

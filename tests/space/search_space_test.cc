@@ -1,0 +1,163 @@
+#include "space/search_space.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "space/space_loader.h"
+#include "test_util.h"
+
+namespace edgenas {
+namespace {
+
+TEST(SearchSpace, MakeDivisibleMatchesOnceForAll) {
+  EXPECT_EQ(MakeDivisible(16 * 1.2, 8), 24);  // 16 would be below 90% of 19.2
+  EXPECT_EQ(MakeDivisible(24 * 1.2, 8), 32);
+  EXPECT_EQ(MakeDivisible(112 * 1.2, 8), 136);
+  EXPECT_EQ(MakeDivisible(960 * 1.2, 8), 1152);
+  EXPECT_EQ(MakeDivisible(60, 8), 64);
+  EXPECT_EQ(MakeDivisible(3, 8), 8);
+}
+
+TEST(SearchSpace, NasBenchMacroCanonicalFormMatchesBenchmark) {
+  const SearchSpace space = LoadSpace("nas_bench_macro");
+  std::set<std::string> distinct;
+  for (const auto& row : testing::ReadCsvRows(EDGENAS_TEST_DATA "/nas_bench_macro.csv")) {
+    SCOPED_TRACE("arch " + row[0]);
+    const Genome canonical = space.Canonical(space.Parse(row[0]));
+    EXPECT_EQ(space.ToString(canonical), row[1]);
+    EXPECT_EQ(space.Canonical(canonical), canonical);  // idempotent
+    distinct.insert(row[1]);
+  }
+  EXPECT_EQ(distinct.size(), 3969u);
+  EXPECT_EQ(space.NumDistinctNetworks(), 3969.0);
+  EXPECT_EQ(space.NumGenomes(), 6561.0);
+  EXPECT_EQ(space.Enumerate(/*canonical_only=*/true, 10000).size(), 3969u);
+  EXPECT_EQ(space.Enumerate(/*canonical_only=*/false, 10000).size(), 6561u);
+}
+
+TEST(SearchSpace, EnumerationRefusesLargeSpaces) {
+  const SearchSpace space = LoadSpace("fbnet");
+  try {
+    space.Enumerate(false, 1000000);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "space 'fbnet' has 9.85e+20 architectures; enumerating it is limited to 1000000");
+  }
+}
+
+TEST(SearchSpace, OfaSizeAndCanonicalFormOfUnusedBlocks) {
+  const SearchSpace space = LoadSpace("ofa_mbv3_w1.2");
+  // Per stage: 9^2 + 9^3 + 9^4 distinct block settings; 17 resolutions.
+  EXPECT_DOUBLE_EQ(space.NumDistinctNetworks(), std::pow(81.0 + 729.0 + 6561.0, 5) * 17);
+  EXPECT_EQ(space.genes().size(), 1u + 5 * (1 + 4 * 2));
+  Rng rng(7767517);
+  for (int i = 0; i < 200; ++i) {
+    const Genome g = space.Sample(rng);
+    const Genome c = space.Canonical(g);
+    // Canonical form changes nothing the network uses.
+    EXPECT_EQ(space.ToString(g), space.ToString(c));
+    for (int s = 0; s < 5; ++s) {
+      for (int b = space.Depth(g, s); b < 4; ++b) EXPECT_EQ(c.genes[space.block_gene(s, b)], 0);
+    }
+  }
+}
+
+TEST(SearchSpace, DecodeOfaShapesAndLayers) {
+  const SearchSpace space = LoadSpace("ofa_mbv3_w1.2");
+  const NetworkSpec net = space.Decode(space.Parse("r192-k33.535.7535.333.335-e34.643.6333.436.666"));
+  ASSERT_EQ(net.layers.size(), 2u + 15u + 4u);  // stem conv + first block, 15 blocks, head
+  const LayerSpec& stem = net.layers[0];
+  EXPECT_EQ(stem.out_size, 96);
+  EXPECT_EQ(stem.out_channels, 24);
+  EXPECT_TRUE(net.layers[1].residual);  // fixed first block 24 -> 24
+  EXPECT_FALSE(net.layers[1].has_expand_conv);
+  const LayerSpec& s1b0 = net.layers[4];  // stage 1, first block: 32 -> 48, stride 2, SE
+  EXPECT_EQ(s1b0.name, "s1.b0");
+  EXPECT_EQ(s1b0.in_channels, 32);
+  EXPECT_EQ(s1b0.out_channels, 48);
+  EXPECT_EQ(s1b0.in_size, 48);
+  EXPECT_EQ(s1b0.out_size, 24);
+  EXPECT_EQ(s1b0.kernel, 5);
+  EXPECT_EQ(s1b0.mid_channels, 192);  // make_divisible(32 * 6, 8)
+  EXPECT_EQ(s1b0.se_channels, 48);    // make_divisible(192 / 4, 8)
+  EXPECT_FALSE(s1b0.residual);
+  EXPECT_TRUE(net.layers[5].residual);
+  EXPECT_EQ(net.layers.back().op, LayerOp::kLinear);
+  EXPECT_EQ(net.layers.back().in_channels, 1536);
+}
+
+TEST(SearchSpace, SkipOperatorsBecomeConvOnlyWhereTheShapeChanges) {
+  const SearchSpace fbnet = LoadSpace("fbnet_cifar100");
+  const NetworkSpec net = fbnet.Decode(fbnet.Parse(std::string(22, '8')));
+  EXPECT_EQ(net.layers[1].op, LayerOp::kIdentity);  // stage 0: 16 -> 16, stride 1
+  EXPECT_EQ(net.layers[2].op, LayerOp::kConv);      // stage 1 first layer: 16 -> 24
+  EXPECT_EQ(net.layers[2].kernel, 1);
+  EXPECT_EQ(net.layers[2].activation, Activation::kReLU);
+  EXPECT_EQ(net.layers[3].op, LayerOp::kIdentity);
+
+  const SearchSpace proxyless = LoadSpace("proxylessnas_mobile");
+  // `zero` (digit 6) is offered only where a block keeps its shape.
+  EXPECT_EQ(proxyless.genes()[proxyless.block_gene(0, 0)].cardinality, 6);
+  EXPECT_EQ(proxyless.genes()[proxyless.block_gene(0, 1)].cardinality, 7);
+  EXPECT_EQ(proxyless.genes()[proxyless.block_gene(3, 0)].cardinality, 6);  // 80 -> 96, stride 1
+}
+
+class EverySpace : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EverySpace, SampleMutateCrossoverStayValidAndAreSeeded) {
+  const SearchSpace space = LoadSpace(GetParam());
+  Rng rng(1), same_seed(1);
+  std::string error;
+  for (int i = 0; i < 300; ++i) {
+    Genome a = space.Sample(rng);
+    const Genome b = space.Sample(rng);
+    ASSERT_TRUE(space.IsValid(a, &error)) << error;
+    space.Mutate(&a, 0.3, rng);
+    ASSERT_TRUE(space.IsValid(a, &error)) << error;
+    const Genome child = space.Crossover(a, b, rng);
+    ASSERT_TRUE(space.IsValid(child, &error)) << error;
+    for (size_t g = 0; g < child.genes.size(); ++g) {
+      ASSERT_TRUE(child.genes[g] == a.genes[g] || child.genes[g] == b.genes[g]);
+    }
+    ASSERT_TRUE(space.IsValid(space.Canonical(child), &error)) << error;
+    space.Decode(child);  // every valid genome decodes
+  }
+  // Same seed, same draws.
+  Rng again(1);
+  EXPECT_EQ(space.Sample(again), space.Sample(same_seed));
+}
+
+TEST_P(EverySpace, MutationWithProbabilityZeroChangesNothing) {
+  const SearchSpace space = LoadSpace(GetParam());
+  Rng rng(3);
+  Genome g = space.Sample(rng);
+  const Genome before = g;
+  space.Mutate(&g, 0.0, rng);
+  EXPECT_EQ(g, before);
+}
+
+TEST_P(EverySpace, IsValidRejectsOutOfRangeGenes) {
+  const SearchSpace space = LoadSpace(GetParam());
+  Genome g{std::vector<uint8_t>(space.genes().size(), 0)};
+  std::string error;
+  EXPECT_TRUE(space.IsValid(g, &error));
+  g.genes[0] = static_cast<uint8_t>(space.genes()[0].cardinality);
+  EXPECT_FALSE(space.IsValid(g, &error));
+  EXPECT_NE(error.find("gene 0 (resolution)"), std::string::npos) << error;
+  g.genes.pop_back();
+  EXPECT_FALSE(space.IsValid(g, &error));
+}
+
+INSTANTIATE_TEST_SUITE_P(Builtin, EverySpace,
+                         ::testing::Values("ofa_mbv3_w1.0", "ofa_mbv3_w1.2", "fbnet", "fbnet_cifar100",
+                                           "proxylessnas_mobile", "nas_bench_macro"),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+                           return name;
+                         });
+
+}  // namespace
+}  // namespace edgenas
