@@ -1,0 +1,13 @@
+// Each group of `edgenas` subcommands registers itself on the CLI11 app. A
+// command's callback runs during app.parse() and reports bad input by
+// throwing edgenas::Error (main prints it and exits 2).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace edgenas {
+
+void AddSpaceCommands(CLI::App& app);   // spaces, space show, arch describe, arch sample
+void AddRecipeCommands(CLI::App& app);  // recipe check
+
+}  // namespace edgenas

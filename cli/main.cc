@@ -1,0 +1,35 @@
+// edgenas: hardware-aware neural architecture search for mobile and edge devices.
+//
+// This executable links only the LibTorch-free core, so that commands that
+// build no network start in milliseconds (docs/architecture.md).
+// Exit codes: 0 success, 1 unexpected failure, 2 bad input (usage, recipe,
+// space, arch string) with the reason on one line of stderr.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+#include "common/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"edgenas: hardware-aware neural architecture search for mobile and edge devices.\n"
+               "Searches MobileNet-style spaces for accurate networks within a device's latency,\n"
+               "energy and memory budget. Docs: README.md and docs/ in the source tree."};
+  app.set_version_flag("--version", EDGENAS_VERSION);
+  app.require_subcommand(1);
+  edgenas::AddSpaceCommands(app);
+  edgenas::AddRecipeCommands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  } catch (const edgenas::Error& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "edgenas: unexpected error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,126 @@
+// End-to-end checks of the `edgenas` executable: output, JSON and exit codes.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <vector>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace {
+
+struct Result {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Result RunEdgenas(const std::string& arguments) {
+  const std::string out = ::testing::TempDir() + "/edgenas_out.txt";
+  const std::string err = ::testing::TempDir() + "/edgenas_err.txt";
+  const std::string command = std::string(EDGENAS_BINARY) + " " + arguments + " >" + out + " 2>" + err;
+  const int status = std::system(command.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
+}
+
+TEST(Cli, DescribePrintsLayersAndTotals) {
+  const Result r = RunEdgenas("arch describe --space ofa_mbv3_w1.0 r160-k33.33.33.33.33-e33.33.33.33.33");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("total       63,240,528 MACs (63.24 M), 3,410,792 params (3.411 M)"), std::string::npos)
+      << r.out;
+  // The last block, checked by hand: expand 160*480*25 + depthwise 480*9*25 + SE 2*480*120
+  // + project 480*160*25 = 4,063,200 MACs.
+  const size_t row = r.out.find("\ns4.b1 ");
+  ASSERT_NE(row, std::string::npos) << r.out;
+  std::istringstream fields(r.out.substr(row + 1, r.out.find('\n', row + 1) - row - 1));
+  std::vector<std::string> tokens{std::istream_iterator<std::string>(fields), std::istream_iterator<std::string>()};
+  EXPECT_EQ(tokens, (std::vector<std::string>{"s4.b1", "mbconv", "5x5x160", "5x5x160", "3", "1", "3", "480", "yes",
+                                              "hswish", "yes", "4,063,200", "275,960", "27.8", "KB"}));
+}
+
+TEST(Cli, DescribeJsonHasEveryLayer) {
+  const Result r = RunEdgenas("arch describe --json --space nas_bench_macro 22212220");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json json = nlohmann::json::parse(r.out);
+  EXPECT_EQ(json["arch"], "22212220");
+  EXPECT_EQ(json["total"]["params"], 1985514);  // the benchmark's value
+  EXPECT_EQ(json["total"]["macs"], 85164544);
+  ASSERT_EQ(json["layers"].size(), 1u + 8u + 3u);
+  EXPECT_EQ(json["layers"][1]["op"], "mbconv");
+  EXPECT_EQ(json["layers"][1]["mid_channels"], 192);
+  EXPECT_EQ(json["layers"][8]["op"], "identity");
+}
+
+TEST(Cli, SampleIsSeededAndValid) {
+  const Result a = RunEdgenas("arch sample --space fbnet -n 4 --seed 5");
+  const Result b = RunEdgenas("arch sample --space fbnet -n 4 --seed 5");
+  const Result c = RunEdgenas("arch sample --space fbnet -n 4 --seed 6");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_NE(a.out, c.out);
+  std::istringstream lines(a.out);
+  std::string line;
+  int count = 0;
+  while (std::getline(lines, line)) {
+    EXPECT_EQ(line.size(), 22u);
+    EXPECT_EQ(RunEdgenas("arch describe --space fbnet " + line).exit_code, 0);
+    ++count;
+  }
+  EXPECT_EQ(count, 4);
+}
+
+TEST(Cli, SpacesAndSpaceShow) {
+  const Result list = RunEdgenas("spaces");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  for (const char* name : {"ofa_mbv3_w1.0", "ofa_mbv3_w1.2", "fbnet", "fbnet_cifar100", "proxylessnas_mobile",
+                           "nas_bench_macro"}) {
+    EXPECT_NE(list.out.find(name), std::string::npos) << name;
+  }
+  const Result show = RunEdgenas("space show nas_bench_macro");
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("size        6,561 genomes, 3,969 distinct networks"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("0=identity 1=mb3_k3 2=mb6_k5"), std::string::npos) << show.out;
+}
+
+TEST(Cli, BadInputExitsTwoWithOneLine) {
+  const Result arch = RunEdgenas("arch describe --space nas_bench_macro 2221");
+  EXPECT_EQ(arch.exit_code, 2);
+  EXPECT_EQ(arch.err, "arch '2221' for space 'nas_bench_macro': expected 8 digits, one operator per layer; got 4\n");
+
+  const std::string recipe = EDGENAS_TEST_DATA "/recipes/broken/02_unknown_search_key.yaml";
+  const Result check = RunEdgenas("recipe check " + recipe);
+  EXPECT_EQ(check.exit_code, 2);
+  EXPECT_EQ(check.err, recipe + ":6:3: 'populaton_size' is not a known key (did you mean 'population_size'?)\n");
+
+  EXPECT_EQ(RunEdgenas("arch frobnicate").exit_code, 2);
+  EXPECT_EQ(RunEdgenas("").exit_code, 2);  // a command is required
+}
+
+TEST(Cli, RecipeCheckAcceptsAGoodRecipe) {
+  const Result r = RunEdgenas("recipe check " EDGENAS_TEST_DATA "/recipes/good/macro_regularized.yaml");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("algorithm    regularized_evolution (seed 7)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("params <= 1500000 parameters"), std::string::npos) << r.out;
+}
+
+TEST(Cli, HelpDescribesEveryCommand) {
+  const Result help = RunEdgenas("--help");
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* command : {"spaces", "space", "arch", "recipe"}) {
+    EXPECT_NE(help.out.find(command), std::string::npos) << command;
+  }
+  const Result describe = RunEdgenas("arch describe --help");
+  EXPECT_EQ(describe.exit_code, 0);
+  EXPECT_NE(describe.out.find("--json"), std::string::npos);
+}
+
+}  // namespace

@@ -1,0 +1,108 @@
+#include "cli/recipe.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "common/error.h"
+
+namespace edgenas {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kRecipes = EDGENAS_TEST_DATA "/recipes";
+
+std::string LoadError(const std::string& path) {
+  try {
+    LoadRecipe(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+void ReplaceAll(std::string* text, const std::string& from, const std::string& to) {
+  for (size_t at = text->find(from); at != std::string::npos; at = text->find(from, at + to.size())) {
+    text->replace(at, from.size(), to);
+  }
+}
+
+// Every file in recipes/broken holds one fault; its first line "# expect: ..."
+// is the exact message ({file}: the file's path, {dir}: its folder).
+TEST(Recipe, BrokenRecipesGiveExactErrors) {
+  std::vector<std::string> paths;
+  for (const auto& entry : fs::directory_iterator(kRecipes + "/broken")) paths.push_back(entry.path().string());
+  std::sort(paths.begin(), paths.end());
+  ASSERT_GE(paths.size(), 15u);
+  for (const std::string& path : paths) {
+    SCOPED_TRACE(path);
+    std::ifstream in(path);
+    std::string first_line;
+    std::getline(in, first_line);
+    ASSERT_EQ(first_line.rfind("# expect: ", 0), 0u);
+    std::string expected = first_line.substr(10);
+    ReplaceAll(&expected, "{file}", path);
+    ReplaceAll(&expected, "{dir}", fs::path(path).parent_path().string());
+    EXPECT_EQ(LoadError(path), expected);
+  }
+}
+
+TEST(Recipe, ReadsEveryFieldWithDefaults) {
+  const Recipe r = LoadRecipe(kRecipes + "/good/macro_regularized.yaml");
+  EXPECT_EQ(r.job, "macro_small");
+  EXPECT_EQ(r.space, "nas_bench_macro");
+  EXPECT_EQ(r.seed, 7u);
+  EXPECT_EQ(r.search.algorithm, SearchAlgorithm::kRegularizedEvolution);
+  EXPECT_EQ(r.search.population_size, 50);
+  EXPECT_EQ(r.search.generations, 20);
+  EXPECT_EQ(r.search.tournament_size, 10);
+  EXPECT_DOUBLE_EQ(r.search.mutation_probability, 0.05);  // regularized evolution's default
+  ASSERT_EQ(r.objectives.size(), 1u);
+  EXPECT_EQ(r.objectives[0].metric.ToString(), "macs");
+  EXPECT_FALSE(r.objectives[0].maximize);
+  ASSERT_EQ(r.constraints.size(), 2u);
+  EXPECT_EQ(r.constraints[0].metric.kind, Metric::Kind::kParams);
+  EXPECT_DOUBLE_EQ(*r.constraints[0].max, 1.5e6);
+  EXPECT_FALSE(r.constraints[0].min.has_value());
+  EXPECT_EQ(r.constraints[1].metric.ToString(), "peak_memory");
+  EXPECT_EQ(r.output_dir, "results/macro_small");
+  EXPECT_TRUE(r.predictor.empty());
+  EXPECT_TRUE(r.devices.empty());
+  EXPECT_FALSE(r.export_settings.has_value());
+}
+
+TEST(Recipe, SpacePathsAreRelativeToTheRecipe) {
+  const Recipe r = LoadRecipe(kRecipes + "/good/user_space_nsga2.yaml");
+  EXPECT_EQ(fs::canonical(r.space), fs::canonical(EDGENAS_TEST_DATA "/../../space/spaces/ofa_mbv3_w1.0.yaml"));
+  EXPECT_EQ(r.search.algorithm, SearchAlgorithm::kNsga2);
+  EXPECT_EQ(r.search.resolutions, (std::vector<int>{160, 176}));
+  EXPECT_DOUBLE_EQ(r.search.parent_ratio, 0.5);
+  EXPECT_DOUBLE_EQ(r.search.mutation_probability, 0.1);
+  ASSERT_EQ(r.objectives.size(), 2u);
+  EXPECT_DOUBLE_EQ(*r.constraints[0].min, 3e6);
+  EXPECT_DOUBLE_EQ(*r.constraints[0].max, 6e6);
+  EXPECT_EQ(r.output_dir, "/tmp/edgenas-test-output");
+  ASSERT_TRUE(r.export_settings.has_value());
+  EXPECT_EQ(r.export_settings->epochs, 2);
+  EXPECT_EQ(r.export_settings->quantization, "int8_qat");
+}
+
+TEST(Recipe, MissingFileIsAClearError) {
+  EXPECT_EQ(LoadError("/nonexistent/recipe.yaml"), "/nonexistent/recipe.yaml: cannot open file");
+}
+
+TEST(Recipe, AlgorithmNamesRoundTrip) {
+  for (const char* name : {"constrained_evolution", "regularized_evolution", "nsga2", "random", "exhaustive"}) {
+    SearchAlgorithm algorithm;
+    ASSERT_TRUE(StringToSearchAlgorithm(name, &algorithm));
+    EXPECT_STREQ(SearchAlgorithmToString(algorithm), name);
+  }
+  SearchAlgorithm unused;
+  EXPECT_FALSE(StringToSearchAlgorithm("nsga3", &unused));
+}
+
+}  // namespace
+}  // namespace edgenas
