@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# One script from a fresh Debian 12 machine to a working edgenas:
+#   ./setup.sh          install what is missing, build (Release), run the default job
+#   ./setup.sh test     install what is missing, build, run the whole test suite
+# Idempotent: packages already installed are not reinstalled, builds are incremental.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+mode="${1:-run}"
+case "$mode" in
+  run | test) ;;
+  *) echo "usage: ./setup.sh [run|test]" >&2; exit 2 ;;
+esac
+
+# Debian packages edgenas builds, tests and runs with. LibTorch and its
+# friends are for the network-building side (export, profiling, predictor
+# training); libopenblas0-pthread keeps LibTorch off the reference BLAS.
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  libtbb-dev libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libtorch-dev libopenblas0-pthread libonnx-dev libprotobuf-dev protobuf-compiler
+  dataset-fashion-mnist
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+jobs="$(nproc)"
+echo "== building (Release) in build/"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j "$jobs"
+
+if [ "$mode" = run ]; then
+  # The default job: describe the network found by the Once-for-All tutorial search.
+  echo "== ./build/cli/edgenas arch describe --space ofa_mbv3_w1.2 r192-k33.535.7535.333.335-e34.643.6333.436.666"
+  exec ./build/cli/edgenas arch describe --space ofa_mbv3_w1.2 r192-k33.535.7535.333.335-e34.643.6333.436.666
+fi
+
+echo "== running the test suite"
+(cd build && ctest --output-on-failure -j "$jobs")
+
+# The LibTorch-free tests again under AddressSanitizer and UBSan.
+echo "== building and testing with -DEDGENAS_SANITIZE=ON in build-asan/"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEDGENAS_SANITIZE=ON -DEDGENAS_BUILD_BENCH=OFF >/dev/null
+cmake --build build-asan -j "$jobs"
+(cd build-asan && ctest --output-on-failure -j "$jobs" -L core)
