@@ -1,7 +1,9 @@
 // End-to-end checks of the `edgenas` executable: output, JSON and exit codes.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -25,11 +27,17 @@ std::string Slurp(const std::string& path) {
 }
 
 Result RunEdgenas(const std::string& arguments) {
-  const std::string out = ::testing::TempDir() + "/edgenas_out.txt";
-  const std::string err = ::testing::TempDir() + "/edgenas_err.txt";
+  // ctest runs tests as parallel processes: each call gets files of its own.
+  static int calls = 0;
+  const std::string stem = ::testing::TempDir() + "/edgenas_" + std::to_string(::getpid()) + "_" + std::to_string(++calls);
+  const std::string out = stem + ".out";
+  const std::string err = stem + ".err";
   const std::string command = std::string(EDGENAS_BINARY) + " " + arguments + " >" + out + " 2>" + err;
   const int status = std::system(command.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
+  Result result{WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
+  std::remove(out.c_str());
+  std::remove(err.c_str());
+  return result;
 }
 
 TEST(Cli, DescribePrintsLayersAndTotals) {
