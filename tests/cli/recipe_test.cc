@@ -2,11 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <filesystem>
-#include <fstream>
 
 #include "common/error.h"
+#include "test_util.h"
 
 namespace edgenas {
 namespace {
@@ -15,38 +14,16 @@ namespace fs = std::filesystem;
 
 const std::string kRecipes = EDGENAS_TEST_DATA "/recipes";
 
-std::string LoadError(const std::string& path) {
-  try {
-    LoadRecipe(path);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-void ReplaceAll(std::string* text, const std::string& from, const std::string& to) {
-  for (size_t at = text->find(from); at != std::string::npos; at = text->find(from, at + to.size())) {
-    text->replace(at, from.size(), to);
-  }
-}
-
 // Every file in recipes/broken holds one fault; its first line "# expect: ..."
 // is the exact message ({file}: the file's path, {dir}: its folder).
 TEST(Recipe, BrokenRecipesGiveExactErrors) {
-  std::vector<std::string> paths;
-  for (const auto& entry : fs::directory_iterator(kRecipes + "/broken")) paths.push_back(entry.path().string());
-  std::sort(paths.begin(), paths.end());
+  const std::vector<std::string> paths = testing::FilesIn(kRecipes + "/broken");
   ASSERT_GE(paths.size(), 15u);
   for (const std::string& path : paths) {
     SCOPED_TRACE(path);
-    std::ifstream in(path);
-    std::string first_line;
-    std::getline(in, first_line);
-    ASSERT_EQ(first_line.rfind("# expect: ", 0), 0u);
-    std::string expected = first_line.substr(10);
-    ReplaceAll(&expected, "{file}", path);
-    ReplaceAll(&expected, "{dir}", fs::path(path).parent_path().string());
-    EXPECT_EQ(LoadError(path), expected);
+    const std::string expected = testing::ExpectedErrorOf(path);
+    ASSERT_FALSE(expected.empty()) << "first line must be '# expect: <message>'";
+    EXPECT_EQ(testing::ErrorOf([&] { LoadRecipe(path); }), expected);
   }
 }
 
@@ -91,7 +68,8 @@ TEST(Recipe, SpacePathsAreRelativeToTheRecipe) {
 }
 
 TEST(Recipe, MissingFileIsAClearError) {
-  EXPECT_EQ(LoadError("/nonexistent/recipe.yaml"), "/nonexistent/recipe.yaml: cannot open file");
+  EXPECT_EQ(testing::ErrorOf([] { LoadRecipe("/nonexistent/recipe.yaml"); }),
+            "/nonexistent/recipe.yaml: cannot open file");
 }
 
 TEST(Recipe, AlgorithmNamesRoundTrip) {

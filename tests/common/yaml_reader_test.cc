@@ -3,19 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "test_util.h"
 
 namespace edgenas {
 namespace {
 
-template <typename F>
-std::string ErrorOf(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::ErrorOf;
 
 TEST(YamlReader, TypedValuesWithRanges) {
   const YamlNode root = YamlNode::LoadString("a: 3\nb: 0.5\nc: yes\nd: text\ne: [1, 2]\n", "t.yaml");

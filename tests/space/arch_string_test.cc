@@ -8,12 +8,7 @@ namespace edgenas {
 namespace {
 
 std::string ParseError(const SearchSpace& space, const std::string& arch) {
-  try {
-    space.Parse(arch);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return testing::ErrorOf([&] { space.Parse(arch); });
 }
 
 TEST(ArchString, RoundTripsInEverySpace) {

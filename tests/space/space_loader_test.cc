@@ -6,17 +6,13 @@
 #include <fstream>
 
 #include "common/error.h"
+#include "test_util.h"
 
 namespace edgenas {
 namespace {
 
 std::string LoadError(const std::string& name_or_path) {
-  try {
-    LoadSpace(name_or_path);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return testing::ErrorOf([&] { LoadSpace(name_or_path); });
 }
 
 TEST(SpaceLoader, ListsTheBuiltinSpaces) {
@@ -30,23 +26,16 @@ TEST(SpaceLoader, UnknownNameSuggestsTheClosest) {
             "nas_bench_macro, ofa_mbv3_w1.0, ofa_mbv3_w1.2, proxylessnas_mobile (or give the path of a space file)");
 }
 
-// Each file in tests/data/spaces has one fault; its first line "# expect: ..."
-// is the exact error, with {file} standing for its path.
+// Each file in tests/data/spaces has one fault and names its exact error on its first line.
 TEST(SpaceLoader, BrokenSpaceFilesGiveExactErrors) {
-  int checked = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(EDGENAS_TEST_DATA "/spaces")) {
-    const std::string path = entry.path().string();
+  const std::vector<std::string> paths = testing::FilesIn(EDGENAS_TEST_DATA "/spaces");
+  ASSERT_GE(paths.size(), 4u);
+  for (const std::string& path : paths) {
     SCOPED_TRACE(path);
-    std::ifstream in(path);
-    std::string first_line;
-    std::getline(in, first_line);
-    ASSERT_EQ(first_line.rfind("# expect: ", 0), 0u);
-    std::string expected = first_line.substr(10);
-    expected.replace(expected.find("{file}"), 6, path);
+    const std::string expected = testing::ExpectedErrorOf(path);
+    ASSERT_FALSE(expected.empty()) << "first line must be '# expect: <message>'";
     EXPECT_EQ(LoadError(path), expected);
-    ++checked;
   }
-  EXPECT_GE(checked, 4);
 }
 
 TEST(SpaceLoader, UserSpaceFileLoadsByPath) {
