@@ -1,0 +1,78 @@
+#include "predictors/hardware_profile.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "common/error.h"
+#include "common/file_util.h"
+#include "common/yaml_reader.h"
+
+namespace edgenas {
+
+namespace fs = std::filesystem;
+
+const char* LutKeyFormatToString(LutKeyFormat format) {
+  switch (format) {
+    case LutKeyFormat::kOfa: return "ofa";
+  }
+  return "?";
+}
+
+namespace {
+
+// A published table: key -> {mean: ..., other statistics}. Only the mean is used.
+std::unordered_map<std::string, double> ReadTable(const std::string& path) {
+  const YamlNode root = YamlNode::LoadFile(path);
+  std::unordered_map<std::string, double> table;
+  for (const auto& [key, value] : root.Entries()) {
+    table.emplace(key.AsString(), value.Get("mean").AsDouble(0.0, 1e12));
+  }
+  if (table.empty()) root.Fail("the lookup table is empty");
+  return table;
+}
+
+}  // namespace
+
+HardwareProfile LoadHardwareProfile(const std::string& folder) {
+  const std::string path = (fs::path(folder) / "profile.yaml").string();
+  const YamlNode root = YamlNode::LoadFile(path);
+  root.CheckKeys({"device", "description", "kind", "runtime", "batch_size", "threads", "space", "key_format", "metrics",
+                  "source", "license"});
+  HardwareProfile p;
+  p.device = root.Get("device").AsString();
+  const std::string folder_name = fs::path(folder).lexically_normal().filename().string();
+  if (!folder_name.empty() && p.device != folder_name) {
+    root.Get("device").Fail(fmt::format("device '{}' must match its folder name '{}'", p.device, folder_name));
+  }
+  p.description = root.StringOr("description", "");
+  p.kind = root.StringOr("kind", "");
+  p.runtime = root.StringOr("runtime", "");
+  p.batch_size = static_cast<int>(root.IntOr("batch_size", 1, 1, 4096));
+  p.threads = static_cast<int>(root.IntOr("threads", 0, 0, 4096));
+  p.space = root.Get("space").AsString();
+  root.Get("key_format").AsChoice({"ofa"});
+  p.key_format = LutKeyFormat::kOfa;
+  for (const auto& [name, metric] : root.Get("metrics").Entries()) {
+    name.AsChoice({"latency", "energy"});
+    metric.CheckKeys({"unit", "tables"});
+    CostTable table;
+    table.unit = metric.Get("unit").AsChoice({"ms", "mJ"});
+    for (const auto& [resolution, file] : metric.Get("tables").Entries()) {
+      const int r = static_cast<int>(resolution.AsInt(1, 100000));
+      const std::string table_path = (fs::path(folder) / file.AsString()).string();
+      if (!fs::exists(table_path)) file.Fail(fmt::format("table file '{}' not found", table_path));
+      table.by_resolution[r] = ReadTable(table_path);
+    }
+    p.metrics[name.AsString()] = std::move(table);
+  }
+  p.source = root.StringOr("source", "");
+  p.license = root.StringOr("license", "");
+  return p;
+}
+
+std::string BuiltinProfileFolder(const std::string& device) {
+  return (fs::path(DataRoot()) / "hw_profiles" / device).string();
+}
+
+}  // namespace edgenas

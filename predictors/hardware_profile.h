@@ -1,0 +1,49 @@
+// A hardware profile: a device's measured per-block costs (hw_profiles/<device>/).
+//
+//   hw_profiles/<device>/profile.yaml   device, runtime, batch size, threads, the
+//                                        space it covers, its key format, and per
+//                                        metric (latency ms, energy mJ) one lookup
+//                                        table per input resolution
+//   hw_profiles/<device>/tables/*.yaml  key -> {mean, ...}, in the source's own format
+//
+// Keys keep their publisher's format byte for byte ("ofa": Once-for-All's
+// `expanded_conv-input:56x56x24-output:28x28x40-expand:144-kernel:5-stride:2-idskip:0-se:1-hs:0`),
+// so a published table drops in unchanged. docs/hardware_profiles.md has the schema.
+#pragma once
+
+#include <map>
+#include <string>
+#include <unordered_map>
+
+namespace edgenas {
+
+enum class LutKeyFormat { kOfa };
+const char* LutKeyFormatToString(LutKeyFormat format);
+
+struct CostTable {
+  std::string unit;  // "ms", "mJ"
+  // resolution -> (key -> mean cost in `unit`)
+  std::map<int, std::unordered_map<std::string, double>> by_resolution;
+};
+
+struct HardwareProfile {
+  std::string device;  // the folder name; what recipes write after '@'
+  std::string description;
+  std::string kind;     // phone, edge_gpu, cpu, asic, fpga, ...
+  std::string runtime;
+  int batch_size = 1;
+  int threads = 0;      // 0: not stated by the source
+  std::string space;    // the space the tables cover
+  LutKeyFormat key_format = LutKeyFormat::kOfa;
+  std::map<std::string, CostTable> metrics;  // "latency", "energy"
+  std::string source;
+  std::string license;
+};
+
+// Reads hw_profiles/<device>/ (or any profile folder). Errors carry file:line:column.
+HardwareProfile LoadHardwareProfile(const std::string& folder);
+
+// The folder of a shipped profile, <DataRoot()>/hw_profiles/<device>.
+std::string BuiltinProfileFolder(const std::string& device);
+
+}  // namespace edgenas

@@ -1,0 +1,141 @@
+#include "predictors/lut_cost_model.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "common/error.h"
+#include "predictors/lut_keys.h"
+
+namespace edgenas {
+
+LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& profile, const std::string& metric,
+                           const std::vector<int>& resolutions)
+    : space_(space), device_(profile.device) {
+  const auto found = profile.metrics.find(metric);
+  EDGENAS_THROW_IF_NOT_FMT(found != profile.metrics.end(), "hardware profile '{}' has no {} tables", profile.device,
+                           metric);
+  const CostTable& table = found->second;
+  unit_ = table.unit;
+
+  const SpaceSpec& spec = space.spec();
+  for (size_t s = 0; s < spec.stages.size(); ++s) {
+    const int stage = static_cast<int>(s);
+    const StageSpec& st = spec.stages[s];
+    for (int b = 0; b < st.max_depth(); ++b) {
+      Slot slot{space.block_gene(stage, b), -1, 1, space.depth_gene(stage), 0};
+      if (space.factored()) {
+        slot.second_gene = slot.first_gene + 1;
+        slot.second_cardinality = space.genes()[slot.second_gene].cardinality;
+      }
+      // Depth choices ascend, so the slot is in use from the first depth above b.
+      while (slot.min_depth_choice < static_cast<int>(st.depths.size()) && st.depths[slot.min_depth_choice] <= b) {
+        ++slot.min_depth_choice;
+      }
+      max_choices_ = std::max(max_choices_, space.genes()[slot.first_gene].cardinality * slot.second_cardinality);
+      slots_.push_back(slot);
+    }
+  }
+
+  const size_t num_resolutions = spec.resolutions.size();
+  const size_t num_fixed = spec.stem.size() + spec.head.size();
+  compiled_.assign(num_resolutions, 0);
+  fixed_.assign(num_resolutions, 0.0);
+  layer_fixed_.assign(num_resolutions * num_fixed, 0.0);
+  block_.assign(num_resolutions * slots_.size() * max_choices_, 0.0);
+  std::vector<std::string> missing;
+
+  for (size_t ri = 0; ri < num_resolutions; ++ri) {
+    const int r = spec.resolutions[ri];
+    if (!resolutions.empty() && std::find(resolutions.begin(), resolutions.end(), r) == resolutions.end()) continue;
+    const auto entries = table.by_resolution.find(r);
+    if (entries == table.by_resolution.end()) {
+      std::vector<int> have;
+      for (const auto& [resolution, unused] : table.by_resolution) have.push_back(resolution);
+      EDGENAS_THROW_FMT("hardware profile '{}' has no {} table for resolution {} of space '{}' (it has {})",
+                        profile.device, metric, r, space.name(), fmt::join(have, ", "));
+    }
+    compiled_[ri] = 1;
+    auto lookup = [&](const std::string& key) {
+      if (key.empty()) return 0.0;  // identities cost nothing
+      const auto hit = entries->second.find(key);
+      if (hit != entries->second.end()) return hit->second;
+      missing.push_back(fmt::format("{} (resolution {})", key, r));
+      return 0.0;
+    };
+    // Every slot in use (deepest stages), so layer i of the decode is slot i after the stem.
+    Genome genome{std::vector<uint8_t>(space.genes().size(), 0)};
+    genome.genes[0] = static_cast<uint8_t>(ri);
+    for (size_t s = 0; s < spec.stages.size(); ++s) {
+      const int gene = space.depth_gene(static_cast<int>(s));
+      if (gene >= 0) genome.genes[gene] = static_cast<uint8_t>(spec.stages[s].depths.size() - 1);
+    }
+    const std::vector<std::string> keys = LutKeys(space.Decode(genome), profile.key_format);
+    for (size_t i = 0; i < num_fixed; ++i) {
+      const size_t layer = i < spec.stem.size() ? i : keys.size() - num_fixed + i;
+      layer_fixed_[ri * num_fixed + i] = lookup(keys[layer]);
+      fixed_[ri] += layer_fixed_[ri * num_fixed + i];
+    }
+    for (size_t k = 0; k < slots_.size(); ++k) {
+      const Slot& slot = slots_[k];
+      Genome probe = genome;
+      const int choices = space.genes()[slot.first_gene].cardinality * slot.second_cardinality;
+      for (int c = 0; c < choices; ++c) {
+        probe.genes[slot.first_gene] = static_cast<uint8_t>(c / slot.second_cardinality);
+        if (slot.second_gene >= 0) probe.genes[slot.second_gene] = static_cast<uint8_t>(c % slot.second_cardinality);
+        const std::vector<std::string> probe_keys = LutKeys(space.Decode(probe), profile.key_format);
+        block_[(ri * slots_.size() + k) * max_choices_ + c] = lookup(probe_keys[spec.stem.size() + k]);
+      }
+    }
+  }
+  if (!missing.empty()) {
+    std::sort(missing.begin(), missing.end());
+    missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
+    const size_t shown = std::min<size_t>(missing.size(), 10);
+    EDGENAS_THROW_FMT("hardware profile '{}' cannot cost space '{}': {} {} table key(s) missing: {}{}", profile.device,
+                      space.name(), missing.size(), metric,
+                      fmt::join(missing.begin(), missing.begin() + shown, ", "), shown < missing.size() ? ", ..." : "");
+  }
+}
+
+int LutCostModel::Choice(const Slot& slot, const Genome& genome) const {
+  const int first = genome.genes[slot.first_gene];
+  return slot.second_gene < 0 ? first : first * slot.second_cardinality + genome.genes[slot.second_gene];
+}
+
+bool LutCostModel::InUse(const Slot& slot, const Genome& genome) const {
+  return slot.depth_gene < 0 || genome.genes[slot.depth_gene] >= slot.min_depth_choice;
+}
+
+double LutCostModel::Cost(const Genome& genome) const {
+  const size_t ri = genome.genes[0];
+  EDGENAS_ASSERT(compiled_[ri]);
+  const double* block = &block_[ri * slots_.size() * max_choices_];
+  double cost = fixed_[ri];
+  for (const Slot& slot : slots_) {
+    if (InUse(slot, genome)) cost += block[Choice(slot, genome)];
+    block += max_choices_;
+  }
+  return cost;
+}
+
+void LutCostModel::Predict(const std::vector<Genome>& genomes, std::vector<double>* costs) const {
+  costs->resize(genomes.size());
+  for (size_t i = 0; i < genomes.size(); ++i) (*costs)[i] = Cost(genomes[i]);
+}
+
+std::vector<double> LutCostModel::LayerCosts(const Genome& genome) const {
+  const size_t ri = genome.genes[0];
+  EDGENAS_ASSERT(compiled_[ri]);
+  const SpaceSpec& spec = space_.spec();
+  const size_t num_fixed = spec.stem.size() + spec.head.size();
+  std::vector<double> costs(layer_fixed_.begin() + ri * num_fixed, layer_fixed_.begin() + ri * num_fixed + spec.stem.size());
+  for (size_t k = 0; k < slots_.size(); ++k) {
+    if (InUse(slots_[k], genome)) costs.push_back(block_[(ri * slots_.size() + k) * max_choices_ + Choice(slots_[k], genome)]);
+  }
+  costs.insert(costs.end(), layer_fixed_.begin() + ri * num_fixed + spec.stem.size(),
+               layer_fixed_.begin() + (ri + 1) * num_fixed);
+  return costs;
+}
+
+}  // namespace edgenas

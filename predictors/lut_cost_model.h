@@ -1,0 +1,62 @@
+// A network's cost on a device from a hardware profile's lookup tables: the sum
+// of its layers' table entries (latency in ms, or energy in mJ).
+//
+// The tables are compiled once per job into flat arrays indexed by
+// (resolution, block slot, choice), so scoring a genome is a few dozen array
+// reads and no string work:
+//   cost(g) = fixed[r] + sum over the block slots in use of block[r][slot][choice]
+// Every key the space can need is looked up at construction: a missing one is
+// reported then, with the device, the space and the exact keys, never mid-search.
+//
+// Thread safety: immutable after construction; Cost and Predict may run concurrently.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "predictors/hardware_profile.h"
+#include "space/search_space.h"
+
+namespace edgenas {
+
+class LutCostModel {
+ public:
+  // `resolutions` restricts the compiled resolutions (empty: all of the space's);
+  // genomes at other resolutions must not be scored. The space is borrowed and
+  // must outlive the model. Throws Error if the profile lacks the metric, a
+  // resolution or any key.
+  LutCostModel(const SearchSpace& space, const HardwareProfile& profile, const std::string& metric,
+               const std::vector<int>& resolutions = {});
+
+  double Cost(const Genome& genome) const;
+  // costs[i] = Cost(genomes[i]); `costs` is resized.
+  void Predict(const std::vector<Genome>& genomes, std::vector<double>* costs) const;
+  // The cost of each layer of space.Decode(genome), for breakdowns.
+  std::vector<double> LayerCosts(const Genome& genome) const;
+
+  const std::string& unit() const { return unit_; }
+  const std::string& device() const { return device_; }
+
+ private:
+  struct Slot {
+    int first_gene;        // kernel or operator gene
+    int second_gene;       // expand gene, or -1
+    int second_cardinality;
+    int depth_gene;        // -1 if the stage's depth is fixed
+    int min_depth_choice;  // the slot is in use when genes[depth_gene] >= this
+  };
+  int Choice(const Slot& slot, const Genome& genome) const;
+  bool InUse(const Slot& slot, const Genome& genome) const;
+
+  const SearchSpace& space_;
+  std::string device_;
+  std::string unit_;
+  std::vector<Slot> slots_;
+  int max_choices_ = 0;
+  std::vector<char> compiled_;   // per resolution index of the space
+  std::vector<double> fixed_;    // [resolution]
+  std::vector<double> block_;    // [(resolution * slots + slot) * max_choices + choice]
+  std::vector<double> layer_fixed_;  // [resolution][stem and head layer], for LayerCosts
+};
+
+}  // namespace edgenas

@@ -1,0 +1,21 @@
+// Lookup-table keys of a decoded network's layers, in a publisher's format.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "predictors/hardware_profile.h"
+#include "space/layer_spec.h"
+
+namespace edgenas {
+
+// One key per layer of `net`, "" for layers that cost nothing (identities).
+// Once-for-All's format names plain convs by their order in the network, as the
+// TF-Lite graphs it timed did: the first is "Conv", then "Conv_1", "Conv_2", ...
+//   Conv-input:192x192x3-output:96x96x24
+//   expanded_conv-input:48x48x32-output:24x24x48-expand:192-kernel:5-stride:2-idskip:0-se:1-hs:0
+//   AvgPool2D-input:6x6x1152-output:1x1x1152
+//   Logits-input:1x1x1536-output:1000
+std::vector<std::string> LutKeys(const NetworkSpec& net, LutKeyFormat format);
+
+}  // namespace edgenas

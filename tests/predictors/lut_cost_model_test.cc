@@ -1,0 +1,127 @@
+#include "predictors/lut_cost_model.h"
+
+#include <gtest/gtest.h>
+
+#include <numeric>
+#include <set>
+
+#include "predictors/lut_keys.h"
+#include "space/space_loader.h"
+#include "test_util.h"
+
+namespace edgenas {
+namespace {
+
+using testing::OfaJson;
+using testing::Repeat;
+
+class Note10 : public ::testing::Test {
+ protected:
+  const SearchSpace space_ = LoadSpace("ofa_mbv3_w1.2");
+  const HardwareProfile profile_ = LoadHardwareProfile(BuiltinProfileFolder("note10"));
+};
+
+// The reference implementation's Note10 latencies for the four networks.
+TEST_F(Note10, MatchesOnceForAllReference) {
+  const LutCostModel model(space_, profile_, "latency");
+  EXPECT_EQ(model.unit(), "ms");
+  const struct {
+    std::string arch;
+    double ms;
+  } cases[] = {
+      {OfaJson(Repeat({3}, 20), Repeat({3}, 20), {2, 2, 2, 2, 2}, 160), 9.8903},
+      {OfaJson(Repeat({7}, 20), Repeat({6}, 20), {4, 4, 4, 4, 4}, 224), 92.3980},
+      {OfaJson({3, 3, 7, 7, 5, 3, 5, 3, 7, 5, 3, 5, 3, 3, 3, 3, 3, 3, 5, 3},
+               {3, 4, 4, 6, 6, 4, 3, 3, 6, 3, 3, 3, 4, 3, 6, 4, 6, 6, 6, 6}, {2, 3, 4, 3, 3}, 192),
+       24.9129},
+      {OfaJson(Repeat({5, 7, 3, 5}, 5), Repeat({6, 3, 4, 4}, 5), {4, 2, 3, 2, 4}, 176), 27.0847},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.arch);
+    EXPECT_NEAR(model.Cost(space_.Parse(c.arch)), c.ms, 1e-4);
+  }
+}
+
+// The keys the space generates at a resolution are exactly the table's 96: the
+// format is reproduced byte for byte, with nothing missing or unused.
+TEST_F(Note10, GeneratedKeysAreExactlyThePublishedOnes) {
+  for (int r : {160, 192, 224}) {
+    SCOPED_TRACE(r);
+    std::set<std::string> generated;
+    const int ri = static_cast<int>(std::find(space_.spec().resolutions.begin(), space_.spec().resolutions.end(), r) -
+                                    space_.spec().resolutions.begin());
+    for (const Genome& g : [&] {
+           // Every kernel/expand choice in every slot, at full depth.
+           std::vector<Genome> all;
+           for (int k = 0; k < 3; ++k) {
+             for (int e = 0; e < 3; ++e) {
+               Genome g{std::vector<uint8_t>(space_.genes().size(), 0)};
+               g.genes[0] = static_cast<uint8_t>(ri);
+               for (int s = 0; s < 5; ++s) {
+                 g.genes[space_.depth_gene(s)] = 2;
+                 for (int b = 0; b < 4; ++b) {
+                   g.genes[space_.block_gene(s, b)] = static_cast<uint8_t>(k);
+                   g.genes[space_.block_gene(s, b) + 1] = static_cast<uint8_t>(e);
+                 }
+               }
+               all.push_back(g);
+             }
+           }
+           return all;
+         }()) {
+      for (const std::string& key : LutKeys(space_.Decode(g), LutKeyFormat::kOfa)) generated.insert(key);
+    }
+    std::set<std::string> published;
+    for (const auto& [key, unused] : profile_.metrics.at("latency").by_resolution.at(r)) published.insert(key);
+    EXPECT_EQ(generated, published);
+    EXPECT_EQ(published.size(), 96u);
+  }
+}
+
+TEST_F(Note10, BatchAndBreakdownAgreeWithSingleCost) {
+  const LutCostModel model(space_, profile_, "latency");
+  Rng rng(5);
+  std::vector<Genome> genomes;
+  for (int i = 0; i < 100; ++i) genomes.push_back(space_.Sample(rng));
+  std::vector<double> costs;
+  model.Predict(genomes, &costs);
+  for (size_t i = 0; i < genomes.size(); ++i) {
+    EXPECT_EQ(costs[i], model.Cost(genomes[i]));
+    const std::vector<double> layers = model.LayerCosts(genomes[i]);
+    ASSERT_EQ(layers.size(), space_.Decode(genomes[i]).layers.size());
+    EXPECT_NEAR(std::accumulate(layers.begin(), layers.end(), 0.0), costs[i], 1e-9);
+  }
+}
+
+TEST_F(Note10, MissingKeysAreReportedAtConstruction) {
+  HardwareProfile broken = profile_;
+  broken.metrics["latency"].by_resolution[192].erase(
+      "expanded_conv-input:48x48x32-output:24x24x48-expand:192-kernel:5-stride:2-idskip:0-se:1-hs:0");
+  EXPECT_EQ(testing::ErrorOf([&] { LutCostModel(space_, broken, "latency"); }),
+            "hardware profile 'note10' cannot cost space 'ofa_mbv3_w1.2': 1 latency table key(s) missing: "
+            "expanded_conv-input:48x48x32-output:24x24x48-expand:192-kernel:5-stride:2-idskip:0-se:1-hs:0 "
+            "(resolution 192)");
+  EXPECT_EQ(testing::ErrorOf([&] { LutCostModel(space_, profile_, "energy"); }),
+            "hardware profile 'note10' has no energy tables");
+  const SearchSpace w10 = LoadSpace("ofa_mbv3_w1.0");
+  EXPECT_EQ(testing::ErrorOf([&] { LutCostModel(w10, profile_, "latency"); }).substr(0, 84),
+            "hardware profile 'note10' has no latency table for resolution 128 of space 'ofa_mbv3");
+  // Restricting the resolutions to those the table has works, and keys still must match.
+  EXPECT_NE(testing::ErrorOf([&] { LutCostModel(w10, profile_, "latency", {160}); }).find("key(s) missing"),
+            std::string::npos);
+}
+
+TEST(HardwareProfile, LoadsTheNote10Profile) {
+  const HardwareProfile p = LoadHardwareProfile(BuiltinProfileFolder("note10"));
+  EXPECT_EQ(p.device, "note10");
+  EXPECT_EQ(p.space, "ofa_mbv3_w1.2");
+  EXPECT_EQ(p.batch_size, 1);
+  ASSERT_EQ(p.metrics.count("latency"), 1u);
+  EXPECT_EQ(p.metrics.at("latency").by_resolution.size(), 17u);
+  // A value straight from 160_lookup_table.yaml.
+  EXPECT_DOUBLE_EQ(p.metrics.at("latency").by_resolution.at(160).at("Conv-input:160x160x3-output:80x80x24"),
+                   0.495562248995984);
+}
+
+}  // namespace
+}  // namespace edgenas
