@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <numeric>
+
 #include "common/text.h"
 #include "space/network_stats.h"
 
@@ -20,7 +22,7 @@ std::string SizeText(double count) {
 
 }  // namespace
 
-std::string DescribeNetworkText(const SearchSpace& space, const Genome& genome) {
+std::string DescribeNetworkText(const SearchSpace& space, const Genome& genome, const std::vector<CostColumn>& costs) {
   const NetworkSpec net = space.Decode(genome);
   const NetworkStats stats = ComputeStats(net);
   std::string out = fmt::format("space       {}\narch        {}\n", space.name(), space.ToString(genome));
@@ -30,9 +32,11 @@ std::string DescribeNetworkText(const SearchSpace& space, const Genome& genome) 
   }
   if (space.factored()) out += fmt::format("ofa json    {}\n", space.ToOfaJson(genome));
   out += fmt::format("resolution  {}\n\n", net.resolution);
-  out += fmt::format("{:<8} {:<8} {:>14} {:>14} {:>2} {:>2} {:>6} {:>5} {:>3} {:<6} {:>4} {:>13} {:>11} {:>12}\n", "layer",
+  out += fmt::format("{:<8} {:<8} {:>14} {:>14} {:>2} {:>2} {:>6} {:>5} {:>3} {:<6} {:>4} {:>13} {:>11} {:>12}", "layer",
                      "op", "input", "output", "k", "s", "expand", "mid", "se", "act", "skip", "MACs", "params",
                      "peak mem");
+  for (const CostColumn& c : costs) out += fmt::format(" {:>18}", fmt::format("{} {}", c.metric, c.unit));
+  out += "\n";
   for (size_t i = 0; i < net.layers.size(); ++i) {
     const LayerSpec& l = net.layers[i];
     const LayerStats& s = stats.layers[i];
@@ -45,15 +49,22 @@ std::string DescribeNetworkText(const SearchSpace& space, const Genome& genome) 
                        mb ? (l.se ? "yes" : "no") : "-", ActivationToString(l.activation),
                        l.residual || l.op == LayerOp::kIdentity ? "yes" : "no", WithThousands(s.macs),
                        WithThousands(s.params), Kilobytes(s.peak_activations));
+    out.pop_back();  // the newline; cost columns follow
+    for (const CostColumn& c : costs) out += fmt::format(" {:>18.4f}", c.per_layer[i]);
+    out += "\n";
   }
   out += fmt::format("\ntotal       {} MACs ({:.2f} M), {} params ({:.3f} M), peak activation memory {} values "
                      "({} at int8)\n",
                      WithThousands(stats.macs), stats.macs / 1e6, WithThousands(stats.params), stats.params / 1e6,
                      WithThousands(stats.peak_activations), Kilobytes(stats.peak_activations));
+  for (const CostColumn& c : costs) {
+    out += fmt::format("            {} {:.4f} {}\n", c.metric,
+                       std::accumulate(c.per_layer.begin(), c.per_layer.end(), 0.0), c.unit);
+  }
   return out;
 }
 
-nlohmann::json DescribeNetworkJson(const SearchSpace& space, const Genome& genome) {
+nlohmann::json DescribeNetworkJson(const SearchSpace& space, const Genome& genome, const std::vector<CostColumn>& costs) {
   const NetworkSpec net = space.Decode(genome);
   const NetworkStats stats = ComputeStats(net);
   nlohmann::json layers = nlohmann::json::array();
@@ -71,6 +82,7 @@ nlohmann::json DescribeNetworkJson(const SearchSpace& space, const Genome& genom
                             {"macs", stats.layers[i].macs},
                             {"params", stats.layers[i].params},
                             {"peak_memory", stats.layers[i].peak_activations}};
+    for (const CostColumn& c : costs) layer["cost"][c.metric] = c.per_layer[i];
     if (l.op == LayerOp::kMBConv) {
       layer["expand_ratio"] = l.expand_ratio;
       layer["mid_channels"] = l.mid_channels;
@@ -86,6 +98,10 @@ nlohmann::json DescribeNetworkJson(const SearchSpace& space, const Genome& genom
                          {"layers", std::move(layers)},
                          {"total", {{"macs", stats.macs}, {"params", stats.params}, {"peak_memory", stats.peak_activations}}},
                          {"units", {{"peak_memory", "activation values at batch 1 (bytes at int8)"}}}};
+  for (const CostColumn& c : costs) {
+    json["total"]["cost"][c.metric] = std::accumulate(c.per_layer.begin(), c.per_layer.end(), 0.0);
+    json["units"]["cost"][c.metric] = c.unit;
+  }
   if (space.factored()) json["ofa_arch"] = nlohmann::json::parse(space.ToOfaJson(genome));
   return json;
 }

@@ -10,6 +10,7 @@
 #include "common/file_util.h"
 #include "common/text.h"
 #include "common/yaml_reader.h"
+#include "predictors/lut_cost_model.h"
 #include "space/space_loader.h"
 
 namespace edgenas {
@@ -175,8 +176,7 @@ Metric ReadMetric(const YamlNode& node, const std::string& text) {
     node.Fail(fmt::format("unknown device metric '{}' in '{}'{} (device metrics: latency@<device>, energy@<device>)",
                           quantity, text, suggestion.empty() ? "" : fmt::format(" (did you mean '{}'?)", suggestion)));
   }
-  const fs::path profile = fs::path(DataRoot()) / "hw_profiles" / m.device / "profile.yaml";
-  if (m.device.empty() || !fs::exists(profile)) {
+  if (m.device.empty() || !fs::exists(fs::path(BuiltinProfileFolder(m.device)) / "profile.yaml")) {
     node.Fail(fmt::format("unknown device '{}' in '{}': there is no hardware profile hw_profiles/{}/profile.yaml",
                           m.device, text, m.device));
   }
@@ -247,6 +247,32 @@ SearchSpace ReadSpace(const YamlNode& node, const std::string& recipe_path, std:
   }
 }
 
+// Every device metric must be costable for this space at the recipe's
+// resolutions: the profile loads, has the metric and every key the space needs.
+// Compiling the cost model here finds a missing key before any work starts.
+void CheckDeviceMetrics(const YamlNode& root, const SearchSpace& space, const Recipe& recipe) {
+  std::vector<std::string> checked;
+  auto check = [&](const Metric& metric, const YamlNode& node) {
+    if (metric.device.empty() || std::find(checked.begin(), checked.end(), metric.ToString()) != checked.end()) return;
+    checked.push_back(metric.ToString());
+    try {
+      const HardwareProfile profile = LoadBuiltinProfile(metric.device);
+      LutCostModel(space, profile, metric.kind == Metric::Kind::kLatency ? "latency" : "energy",
+                   recipe.search.resolutions);
+    } catch (const Error& e) {
+      node.Fail(fmt::format("'{}': {}", metric.ToString(), e.what()));
+    }
+  };
+  if (const auto objectives = root.Find("objectives")) {
+    for (const auto& [key, value] : objectives->Entries()) {
+      for (const YamlNode& item : value.Items()) check(ReadMetric(item, item.AsString()), item);
+    }
+  }
+  if (const auto constraints = root.Find("constraints")) {
+    for (const auto& [key, value] : constraints->Entries()) check(ReadMetric(key, key.AsString()), key);
+  }
+}
+
 }  // namespace
 
 Recipe LoadRecipe(const std::string& path) {
@@ -268,6 +294,8 @@ Recipe LoadRecipe(const std::string& path) {
   recipe.search = ReadSearch(root.Get("search"), space);
   recipe.objectives = ReadObjectives(root.Get("objectives"));
   if (const auto constraints = root.Find("constraints")) recipe.constraints = ReadConstraints(*constraints);
+
+  CheckDeviceMetrics(root, space, recipe);
 
   const bool single_objective = recipe.search.algorithm != SearchAlgorithm::kNsga2;
   if (single_objective && recipe.objectives.size() != 1) {

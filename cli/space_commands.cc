@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/network_report.h"
 #include "common/rng.h"
+#include "predictors/lut_cost_model.h"
 #include "space/space_loader.h"
 
 namespace edgenas {
@@ -18,6 +19,7 @@ struct ArchOptions {
   bool json = false;
   int count = 5;
   uint64_t seed = 1;
+  std::vector<std::string> devices;
   bool canonical = false;
 };
 
@@ -30,13 +32,28 @@ void ListSpaces() {
   }
 }
 
+// Per-layer latency and energy of `genome` on each device, from its profile.
+std::vector<CostColumn> DeviceCosts(const SearchSpace& space, const Genome& genome,
+                                    const std::vector<std::string>& devices) {
+  std::vector<CostColumn> columns;
+  for (const std::string& device : devices) {
+    const HardwareProfile profile = LoadBuiltinProfile(device);
+    for (const auto& [metric, table] : profile.metrics) {
+      const LutCostModel model(space, profile, metric, {space.Resolution(genome)});
+      columns.push_back({metric + "@" + device, model.unit(), model.LayerCosts(genome)});
+    }
+  }
+  return columns;
+}
+
 void DescribeArch(const ArchOptions& o) {
   const SearchSpace space = LoadSpace(o.space);
   const Genome genome = space.Parse(o.arch);
+  const std::vector<CostColumn> costs = DeviceCosts(space, genome, o.devices);
   if (o.json) {
-    std::cout << DescribeNetworkJson(space, genome).dump(2) << "\n";
+    std::cout << DescribeNetworkJson(space, genome, costs).dump(2) << "\n";
   } else {
-    std::cout << DescribeNetworkText(space, genome);
+    std::cout << DescribeNetworkText(space, genome, costs);
   }
 }
 
@@ -74,6 +91,8 @@ void AddSpaceCommands(CLI::App& app) {
                        "for ofa_mbv3_*) or Once-for-All JSON {\"ks\":[..],\"e\":[..],\"d\":[..],\"r\":[..]}")
       ->required();
   describe->add_flag("--json", o->json, "Print JSON instead of a table");
+  describe->add_option("--device,-d", o->devices,
+                       "Add per-layer latency/energy columns from hardware profile hw_profiles/DEVICE (repeatable)");
   describe->callback([o] { DescribeArch(*o); });
 
   CLI::App* sample = arch->add_subcommand("sample", "Print random valid architectures, one per line");

@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/text.h"
 #include "common/yaml_reader.h"
 
 namespace edgenas {
@@ -73,6 +75,28 @@ HardwareProfile LoadHardwareProfile(const std::string& folder) {
 
 std::string BuiltinProfileFolder(const std::string& device) {
   return (fs::path(DataRoot()) / "hw_profiles" / device).string();
+}
+
+std::vector<std::string> BuiltinProfileNames() {
+  std::vector<std::string> names;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(fs::path(DataRoot()) / "hw_profiles", error)) {
+    if (fs::exists(entry.path() / "profile.yaml")) names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+HardwareProfile LoadBuiltinProfile(const std::string& device) {
+  const std::string folder = BuiltinProfileFolder(device);
+  if (device.empty() || !fs::exists(fs::path(folder) / "profile.yaml")) {
+    const std::vector<std::string> names = BuiltinProfileNames();
+    const std::string suggestion = ClosestMatch(device, names);
+    EDGENAS_THROW_FMT("unknown device '{}'{}: there is no hw_profiles/{}/profile.yaml (devices: {})", device,
+                      suggestion.empty() ? "" : fmt::format(" (did you mean '{}'?)", suggestion), device,
+                      JoinStrings(names));
+  }
+  return LoadHardwareProfile(folder);
 }
 
 }  // namespace edgenas

@@ -14,6 +14,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace edgenas {
 
@@ -45,5 +46,11 @@ HardwareProfile LoadHardwareProfile(const std::string& folder);
 
 // The folder of a shipped profile, <DataRoot()>/hw_profiles/<device>.
 std::string BuiltinProfileFolder(const std::string& device);
+
+// Devices with a profile.yaml under <DataRoot()>/hw_profiles, sorted.
+std::vector<std::string> BuiltinProfileNames();
+
+// A shipped profile by device name; an unknown name lists the known ones.
+HardwareProfile LoadBuiltinProfile(const std::string& device);
 
 }  // namespace edgenas

@@ -68,6 +68,22 @@ TEST(Cli, DescribeJsonHasEveryLayer) {
   EXPECT_EQ(json["layers"][8]["op"], "identity");
 }
 
+TEST(Cli, DescribeAddsDeviceCosts) {
+  const Result r = RunEdgenas(
+      "arch describe --json --device note10 --space ofa_mbv3_w1.2 r192-k33.535.7535.333.335-e34.643.6333.436.666");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json json = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(json["total"]["cost"]["latency@note10"].get<double>(), 24.9129, 1e-4);  // the reference value
+  EXPECT_EQ(json["units"]["cost"]["latency@note10"], "ms");
+  EXPECT_GT(json["layers"][0]["cost"]["latency@note10"].get<double>(), 0.0);
+
+  const Result unknown = RunEdgenas("arch describe --device note11 --space nas_bench_macro 22212220");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_EQ(unknown.err,
+            "unknown device 'note11' (did you mean 'note10'?): there is no hw_profiles/note11/profile.yaml "
+            "(devices: note10)\n");
+}
+
 TEST(Cli, SampleIsSeededAndValid) {
   const Result a = RunEdgenas("arch sample --space fbnet -n 4 --seed 5");
   const Result b = RunEdgenas("arch sample --space fbnet -n 4 --seed 5");

@@ -67,6 +67,14 @@ TEST(Recipe, SpacePathsAreRelativeToTheRecipe) {
   EXPECT_EQ(r.export_settings->quantization, "int8_qat");
 }
 
+TEST(Recipe, DeviceMetricsNameShippedProfiles) {
+  const Recipe r = LoadRecipe(kRecipes + "/good/ofa_note10_latency.yaml");
+  EXPECT_EQ(r.devices, (std::vector<std::string>{"note10"}));
+  EXPECT_EQ(r.objectives[0].metric.kind, Metric::Kind::kLatency);
+  EXPECT_STREQ(r.objectives[0].metric.Unit(), "ms");
+  EXPECT_EQ(r.search.resolutions, (std::vector<int>{160, 176, 192, 208, 224}));
+}
+
 TEST(Recipe, MissingFileIsAClearError) {
   EXPECT_EQ(testing::ErrorOf([] { LoadRecipe("/nonexistent/recipe.yaml"); }),
             "/nonexistent/recipe.yaml: cannot open file");
