@@ -8,6 +8,7 @@
 namespace edgenas {
 
 void AddSpaceCommands(CLI::App& app);   // spaces, space show, arch describe, arch sample
-void AddRecipeCommands(CLI::App& app);  // recipe check
+void AddRecipeCommands(CLI::App& app);   // recipe check
+void AddProfileCommands(CLI::App& app);  // profile list, profile import
 
 }  // namespace edgenas

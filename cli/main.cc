@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   edgenas::AddSpaceCommands(app);
   edgenas::AddRecipeCommands(app);
+  edgenas::AddProfileCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

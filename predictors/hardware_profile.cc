@@ -17,8 +17,25 @@ namespace fs = std::filesystem;
 const char* LutKeyFormatToString(LutKeyFormat format) {
   switch (format) {
     case LutKeyFormat::kOfa: return "ofa";
+    case LutKeyFormat::kHwNasBench: return "hwnasbench";
   }
   return "?";
+}
+
+bool StringToLutKeyFormat(const std::string& name, LutKeyFormat* format) {
+  for (LutKeyFormat candidate : {LutKeyFormat::kOfa, LutKeyFormat::kHwNasBench}) {
+    if (name == LutKeyFormatToString(candidate)) {
+      *format = candidate;
+      return true;
+    }
+  }
+  return false;
+}
+
+const std::unordered_map<std::string, double>* CostTable::ForResolution(int r) const {
+  auto found = by_resolution.find(r);
+  if (found == by_resolution.end()) found = by_resolution.find(0);
+  return found == by_resolution.end() ? nullptr : &found->second;
 }
 
 namespace {
@@ -52,16 +69,29 @@ HardwareProfile LoadHardwareProfile(const std::string& folder) {
   p.runtime = root.StringOr("runtime", "");
   p.batch_size = static_cast<int>(root.IntOr("batch_size", 1, 1, 4096));
   p.threads = static_cast<int>(root.IntOr("threads", 0, 0, 4096));
-  p.space = root.Get("space").AsString();
-  root.Get("key_format").AsChoice({"ofa"});
-  p.key_format = LutKeyFormat::kOfa;
+  const YamlNode spaces = root.Get("space");
+  if (spaces.IsSequence()) {
+    for (const YamlNode& item : spaces.Items()) p.spaces.push_back(item.AsString());
+  } else {
+    p.spaces.push_back(spaces.AsString());
+  }
+  StringToLutKeyFormat(root.Get("key_format").AsChoice({"ofa", "hwnasbench"}), &p.key_format);
   for (const auto& [name, metric] : root.Get("metrics").Entries()) {
     name.AsChoice({"latency", "energy"});
     metric.CheckKeys({"unit", "tables"});
     CostTable table;
     table.unit = metric.Get("unit").AsChoice({"ms", "mJ"});
-    for (const auto& [resolution, file] : metric.Get("tables").Entries()) {
-      const int r = static_cast<int>(resolution.AsInt(1, 100000));
+    // One table per resolution, or one table whose keys carry the shapes.
+    const YamlNode tables = metric.Get("tables");
+    std::vector<std::pair<int, YamlNode>> files;
+    if (tables.IsScalar()) {
+      files.emplace_back(0, tables);
+    } else {
+      for (const auto& [resolution, file] : tables.Entries()) {
+        files.emplace_back(static_cast<int>(resolution.AsInt(1, 100000)), file);
+      }
+    }
+    for (const auto& [r, file] : files) {
       const std::string table_path = (fs::path(folder) / file.AsString()).string();
       if (!fs::exists(table_path)) file.Fail(fmt::format("table file '{}' not found", table_path));
       table.by_resolution[r] = ReadTable(table_path);

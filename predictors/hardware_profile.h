@@ -18,13 +18,18 @@
 
 namespace edgenas {
 
-enum class LutKeyFormat { kOfa };
+enum class LutKeyFormat { kOfa, kHwNasBench };
 const char* LutKeyFormatToString(LutKeyFormat format);
+bool StringToLutKeyFormat(const std::string& name, LutKeyFormat* format);
 
 struct CostTable {
   std::string unit;  // "ms", "mJ"
-  // resolution -> (key -> mean cost in `unit`)
+  // resolution -> (key -> mean cost in `unit`); resolution 0 holds a table
+  // whose keys serve every resolution (their keys carry the shapes).
   std::map<int, std::unordered_map<std::string, double>> by_resolution;
+
+  // The table for resolution r, or nullptr.
+  const std::unordered_map<std::string, double>* ForResolution(int r) const;
 };
 
 struct HardwareProfile {
@@ -34,7 +39,7 @@ struct HardwareProfile {
   std::string runtime;
   int batch_size = 1;
   int threads = 0;      // 0: not stated by the source
-  std::string space;    // the space the tables cover
+  std::vector<std::string> spaces;  // the spaces the tables cover
   LutKeyFormat key_format = LutKeyFormat::kOfa;
   std::map<std::string, CostTable> metrics;  // "latency", "energy"
   std::string source;

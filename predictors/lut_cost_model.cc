@@ -48,8 +48,8 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
   for (size_t ri = 0; ri < num_resolutions; ++ri) {
     const int r = spec.resolutions[ri];
     if (!resolutions.empty() && std::find(resolutions.begin(), resolutions.end(), r) == resolutions.end()) continue;
-    const auto entries = table.by_resolution.find(r);
-    if (entries == table.by_resolution.end()) {
+    const std::unordered_map<std::string, double>* entries = table.ForResolution(r);
+    if (entries == nullptr) {
       std::vector<int> have;
       for (const auto& [resolution, unused] : table.by_resolution) have.push_back(resolution);
       EDGENAS_THROW_FMT("hardware profile '{}' has no {} table for resolution {} of space '{}' (it has {})",
@@ -58,8 +58,8 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
     compiled_[ri] = 1;
     auto lookup = [&](const std::string& key) {
       if (key.empty()) return 0.0;  // identities cost nothing
-      const auto hit = entries->second.find(key);
-      if (hit != entries->second.end()) return hit->second;
+      const auto hit = entries->find(key);
+      if (hit != entries->end()) return hit->second;
       missing.push_back(fmt::format("{} (resolution {})", key, r));
       return 0.0;
     };

@@ -38,11 +38,44 @@ std::vector<std::string> OfaKeys(const NetworkSpec& net) {
   return keys;
 }
 
+// HW-NAS-Bench's FBNet keys carry the input size, and skip operators have keys
+// of their own, identities included (some devices give them a small cost).
+std::vector<std::string> HwNasBenchKeys(const NetworkSpec& net) {
+  std::vector<std::string> keys;
+  for (const LayerSpec& l : net.layers) {
+    const std::string hw = fmt::format("H{}_W{}_Cin{}_Cout{}", l.in_size, l.in_size, l.in_channels, l.out_channels);
+    if (l.skip_op) {
+      keys.push_back(fmt::format("Skip_{}_stride{}", hw, l.stride));
+      continue;
+    }
+    switch (l.op) {
+      case LayerOp::kConv:
+        keys.push_back(fmt::format("ConvNorm_{}_kernel{}_stride{}_group{}", hw, l.kernel, l.stride, l.groups));
+        break;
+      case LayerOp::kMBConv:
+        keys.push_back(fmt::format("ConvBlock_{}_exp{:g}_kernel{}_stride{}_group{}", hw, l.expand_ratio, l.kernel,
+                                   l.stride, l.groups));
+        break;
+      case LayerOp::kGlobalAvgPool:
+        keys.push_back(fmt::format("AvgP_{}_kernel{}_stride1", hw, l.in_size));
+        break;
+      case LayerOp::kLinear:
+        keys.push_back(fmt::format("FC_Cin{}_Cout{}", l.in_channels, l.out_channels));
+        break;
+      case LayerOp::kIdentity:
+        keys.emplace_back();
+        break;
+    }
+  }
+  return keys;
+}
+
 }  // namespace
 
 std::vector<std::string> LutKeys(const NetworkSpec& net, LutKeyFormat format) {
   switch (format) {
     case LutKeyFormat::kOfa: return OfaKeys(net);
+    case LutKeyFormat::kHwNasBench: return HwNasBenchKeys(net);
   }
   return {};
 }

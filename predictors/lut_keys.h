@@ -16,6 +16,10 @@ namespace edgenas {
 //   expanded_conv-input:48x48x32-output:24x24x48-expand:192-kernel:5-stride:2-idskip:0-se:1-hs:0
 //   AvgPool2D-input:6x6x1152-output:1x1x1152
 //   Logits-input:1x1x1536-output:1000
+// HW-NAS-Bench's format (FBNet) keys every layer by its input geometry:
+//   ConvNorm_H32_W32_Cin3_Cout16_kernel3_stride1_group1
+//   ConvBlock_H32_W32_Cin16_Cout16_exp1_kernel3_stride1_group2
+//   Skip_H32_W32_Cin16_Cout24_stride2, AvgP_H4_W4_Cin1504_Cout1504_kernel4_stride1, FC_Cin1504_Cout100
 std::vector<std::string> LutKeys(const NetworkSpec& net, LutKeyFormat format);
 
 }  // namespace edgenas

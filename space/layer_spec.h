@@ -49,6 +49,8 @@ struct LayerSpec {
   int se_channels = 0;            // SE bottleneck width
   bool residual = false;          // output = block(x) + x (stride 1, in == out)
 
+  bool skip_op = false;  // chosen as a skip operator: kIdentity, or its 1x1 conv where the shape changes
+
   Activation activation = Activation::kNone;
   bool batch_norm = true;  // kConv: BN after the conv; kMBConv: BN after each conv
   bool bias = false;       // kConv: conv bias; kLinear always has one

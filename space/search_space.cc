@@ -207,6 +207,7 @@ LayerSpec SearchSpace::MakeOperatorLayer(const LayerTemplate& t, const StageSpec
   }
   // A skip operator: the identity where the shape is kept, else a strided 1x1 conv.
   LayerSpec l;
+  l.skip_op = true;
   l.in_channels = in_channels;
   l.in_size = in_size;
   l.out_channels = stage.out_channels;

@@ -81,7 +81,16 @@ TEST(Cli, DescribeAddsDeviceCosts) {
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_EQ(unknown.err,
             "unknown device 'note11' (did you mean 'note10'?): there is no hw_profiles/note11/profile.yaml "
-            "(devices: note10)\n");
+            "(devices: eyeriss, fpga, jetson_tx2, note10, pixel3, raspberry_pi4)\n");
+}
+
+TEST(Cli, ProfileListShowsTheShippedProfiles) {
+  const Result r = RunEdgenas("profile list");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("jetson_tx2       edge_gpu   fbnet, fbnet_cifar100        energy (mJ), latency (ms)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("note10           phone      ofa_mbv3_w1.2                latency (ms)"), std::string::npos);
 }
 
 TEST(Cli, SampleIsSeededAndValid) {

@@ -114,7 +114,7 @@ TEST_F(Note10, MissingKeysAreReportedAtConstruction) {
 TEST(HardwareProfile, LoadsTheNote10Profile) {
   const HardwareProfile p = LoadHardwareProfile(BuiltinProfileFolder("note10"));
   EXPECT_EQ(p.device, "note10");
-  EXPECT_EQ(p.space, "ofa_mbv3_w1.2");
+  EXPECT_EQ(p.spaces, (std::vector<std::string>{"ofa_mbv3_w1.2"}));
   EXPECT_EQ(p.batch_size, 1);
   ASSERT_EQ(p.metrics.count("latency"), 1u);
   EXPECT_EQ(p.metrics.at("latency").by_resolution.size(), 17u);
