@@ -13,14 +13,19 @@ namespace edgenas {
 namespace {
 
 struct ImportOptions {
-  std::string format;
-  std::string input;
+  PublishedTableImport request;  // format and input are shared by every format
   std::string out_root;
   bool replace = false;
 };
 
 void Import(const ImportOptions& o) {
-  const std::vector<std::string> devices = ImportHwNasBench(o.input, o.out_root, o.replace);
+  std::vector<std::string> devices;
+  if (o.request.format == "hwnasbench") {
+    devices = ImportHwNasBench(o.request.input, o.out_root, o.replace);
+  } else {
+    ImportPublishedTables(o.request, o.out_root, o.replace);
+    devices.push_back(o.request.device);
+  }
   for (const std::string& device : devices) {
     const HardwareProfile p = LoadHardwareProfile(o.out_root + "/" + device);  // proves it loads
     std::vector<std::string> metrics;
@@ -48,11 +53,19 @@ void AddProfileCommands(CLI::App& app) {
 
   auto o = std::make_shared<ImportOptions>();
   CLI::App* import = profile->add_subcommand("import", "Convert a published lookup table into hardware profiles");
-  import->add_option("--format", o->format, "Format of the published table")
+  import->add_option("--format", o->request.format,
+                     "ofa: a folder of <R>_lookup_table.yaml (Once-for-All); proxyless: one ProxylessNAS table; "
+                     "hwnasbench: HW-NAS-Bench's FBNet metrics as JSON, giving 5 devices")
       ->required()
-      ->check(CLI::IsMember({"hwnasbench"}));
-  import->add_option("input", o->input, "hwnasbench: HW-NAS-Bench's FBNet metrics as JSON ({\"edgegpu_latency\": {...}, ...})")
-      ->required();
+      ->check(CLI::IsMember({"ofa", "proxyless", "hwnasbench"}));
+  import->add_option("input", o->request.input, "The published table(s)")->required();
+  import->add_option("--device", o->request.device, "ofa, proxyless: name of the new profile (its folder)");
+  import->add_option("--space", o->request.space, "ofa, proxyless: the space the tables cover");
+  import->add_option("--resolution", o->request.resolution,
+                     "proxyless: the table's input resolution (default: the space's largest)");
+  import->add_option("--source", o->request.source, "Where the tables come from, recorded in profile.yaml");
+  import->add_option("--kind", o->request.kind, "phone, cpu, edge_gpu, asic, fpga, ...")->capture_default_str();
+  import->add_option("--description", o->request.description, "One line about the device and how it was measured");
   o->out_root = DataRoot() + "/hw_profiles";
   import->add_option("--out", o->out_root, "Folder to write the profile folders into")->capture_default_str();
   import->add_flag("--replace", o->replace, "Overwrite profiles that already exist");

@@ -17,13 +17,14 @@ namespace fs = std::filesystem;
 const char* LutKeyFormatToString(LutKeyFormat format) {
   switch (format) {
     case LutKeyFormat::kOfa: return "ofa";
+    case LutKeyFormat::kProxyless: return "proxyless";
     case LutKeyFormat::kHwNasBench: return "hwnasbench";
   }
   return "?";
 }
 
 bool StringToLutKeyFormat(const std::string& name, LutKeyFormat* format) {
-  for (LutKeyFormat candidate : {LutKeyFormat::kOfa, LutKeyFormat::kHwNasBench}) {
+  for (LutKeyFormat candidate : {LutKeyFormat::kOfa, LutKeyFormat::kProxyless, LutKeyFormat::kHwNasBench}) {
     if (name == LutKeyFormatToString(candidate)) {
       *format = candidate;
       return true;
@@ -75,7 +76,7 @@ HardwareProfile LoadHardwareProfile(const std::string& folder) {
   } else {
     p.spaces.push_back(spaces.AsString());
   }
-  StringToLutKeyFormat(root.Get("key_format").AsChoice({"ofa", "hwnasbench"}), &p.key_format);
+  StringToLutKeyFormat(root.Get("key_format").AsChoice({"ofa", "proxyless", "hwnasbench"}), &p.key_format);
   for (const auto& [name, metric] : root.Get("metrics").Entries()) {
     name.AsChoice({"latency", "energy"});
     metric.CheckKeys({"unit", "tables"});

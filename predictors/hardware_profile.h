@@ -18,7 +18,7 @@
 
 namespace edgenas {
 
-enum class LutKeyFormat { kOfa, kHwNasBench };
+enum class LutKeyFormat { kOfa, kProxyless, kHwNasBench };
 const char* LutKeyFormatToString(LutKeyFormat format);
 bool StringToLutKeyFormat(const std::string& name, LutKeyFormat* format);
 

@@ -8,10 +8,14 @@ namespace {
 
 std::string Shape(int size, int channels) { return fmt::format("{}x{}x{}", size, size, channels); }
 
-std::vector<std::string> OfaKeys(const NetworkSpec& net) {
+// `proxyless`: ProxylessNAS's variant of the format. `expand` is the ratio, there
+// are no se/hs fields, and the global pool is folded into Logits, whose input is
+// the pool's input.
+std::vector<std::string> OfaKeys(const NetworkSpec& net, bool proxyless) {
   std::vector<std::string> keys;
   int convs = 0;
-  for (const LayerSpec& l : net.layers) {
+  for (size_t i = 0; i < net.layers.size(); ++i) {
+    const LayerSpec& l = net.layers[i];
     const std::string io = fmt::format("input:{}-output:{}", Shape(l.in_size, l.in_channels),
                                        Shape(l.out_size, l.out_channels));
     switch (l.op) {
@@ -20,16 +24,24 @@ std::vector<std::string> OfaKeys(const NetworkSpec& net) {
         ++convs;
         break;
       case LayerOp::kMBConv:
-        keys.push_back(fmt::format("expanded_conv-{}-expand:{}-kernel:{}-stride:{}-idskip:{:d}-se:{:d}-hs:{:d}", io,
-                                   l.mid_channels, l.kernel, l.stride, l.residual, l.se,
-                                   l.activation == Activation::kHSwish));
+        if (proxyless) {
+          keys.push_back(fmt::format("expanded_conv-{}-expand:{:g}-kernel:{}-stride:{}-idskip:{:d}", io, l.expand_ratio,
+                                     l.kernel, l.stride, l.residual));
+        } else {
+          keys.push_back(fmt::format("expanded_conv-{}-expand:{}-kernel:{}-stride:{}-idskip:{:d}-se:{:d}-hs:{:d}", io,
+                                     l.mid_channels, l.kernel, l.stride, l.residual, l.se,
+                                     l.activation == Activation::kHSwish));
+        }
         break;
       case LayerOp::kGlobalAvgPool:
-        keys.push_back(fmt::format("AvgPool2D-{}", io));
+        keys.push_back(proxyless ? "" : fmt::format("AvgPool2D-{}", io));
         break;
-      case LayerOp::kLinear:
-        keys.push_back(fmt::format("Logits-input:{}-output:{}", Shape(l.in_size, l.in_channels), l.out_channels));
+      case LayerOp::kLinear: {
+        const bool pooled = proxyless && i > 0 && net.layers[i - 1].op == LayerOp::kGlobalAvgPool;
+        const LayerSpec& in = pooled ? net.layers[i - 1] : l;
+        keys.push_back(fmt::format("Logits-input:{}-output:{}", Shape(in.in_size, in.in_channels), l.out_channels));
         break;
+      }
       case LayerOp::kIdentity:
         keys.emplace_back();
         break;
@@ -74,7 +86,8 @@ std::vector<std::string> HwNasBenchKeys(const NetworkSpec& net) {
 
 std::vector<std::string> LutKeys(const NetworkSpec& net, LutKeyFormat format) {
   switch (format) {
-    case LutKeyFormat::kOfa: return OfaKeys(net);
+    case LutKeyFormat::kOfa: return OfaKeys(net, false);
+    case LutKeyFormat::kProxyless: return OfaKeys(net, true);
     case LutKeyFormat::kHwNasBench: return HwNasBenchKeys(net);
   }
   return {};

@@ -9,6 +9,9 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "predictors/hardware_profile.h"
+#include "predictors/lut_cost_model.h"
+#include "space/space_loader.h"
 
 namespace edgenas {
 
@@ -44,6 +47,13 @@ std::string TableYaml(const nlohmann::json& entries) {
   }
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
+}
+
+// Free text as a YAML scalar, quoted as needed.
+std::string YamlText(const std::string& text) {
+  YAML::Emitter out;
+  out << YAML::DoubleQuoted << text;
+  return out.c_str();
 }
 
 }  // namespace
@@ -92,6 +102,69 @@ std::vector<std::string> ImportHwNasBench(const std::string& json_path, const st
     written.push_back(d.device);
   }
   return written;
+}
+
+void ImportPublishedTables(const PublishedTableImport& r, const std::string& out_root, bool replace) {
+  LutKeyFormat format;
+  EDGENAS_THROW_IF_NOT_FMT(StringToLutKeyFormat(r.format, &format) && format != LutKeyFormat::kHwNasBench,
+                           "--format {} is not a per-resolution table format (ofa, proxyless)", r.format);
+  EDGENAS_THROW_IF_NOT_FMT(!r.device.empty(), "the profile needs a device name (--device)");
+  const SearchSpace space = LoadSpace(r.space);
+  std::map<int, fs::path> tables;  // resolution -> source file
+  if (format == LutKeyFormat::kOfa) {
+    EDGENAS_THROW_IF_NOT_FMT(fs::is_directory(r.input), "{}: expected a folder of <resolution>_lookup_table.yaml files",
+                             r.input);
+    for (int resolution : space.spec().resolutions) {
+      const fs::path file = fs::path(r.input) / fmt::format("{}_lookup_table.yaml", resolution);
+      if (fs::exists(file)) tables[resolution] = file;
+    }
+    EDGENAS_THROW_IF_NOT_FMT(!tables.empty(), "{}: no <resolution>_lookup_table.yaml for any resolution of space '{}'",
+                             r.input, r.space);
+  } else {
+    const int resolution = r.resolution > 0 ? r.resolution : space.spec().resolutions.back();
+    EDGENAS_THROW_IF_NOT_FMT(fs::is_regular_file(r.input), "{}: expected one lookup-table file", r.input);
+    tables[resolution] = r.input;
+  }
+  const fs::path folder = fs::path(out_root) / r.device;
+  EDGENAS_THROW_IF_NOT_FMT(replace || !fs::exists(folder / "profile.yaml"),
+                           "{} already holds a profile; pass --replace to overwrite it", folder.string());
+  // Build the profile in a scratch folder, prove it costs the space, then move it into place.
+  const fs::path scratch = fs::path(out_root) / ".importing" / r.device;
+  fs::remove_all(scratch);
+  std::string table_yaml;
+  for (const auto& [resolution, file] : tables) {
+    const std::string name = fmt::format("tables/{}_lookup_table.yaml", resolution);
+    WriteFileAtomically((scratch / name).string(), ReadFile(file.string()));
+    table_yaml += fmt::format("      {}: {}\n", resolution, name);
+  }
+  WriteFileAtomically((scratch / "profile.yaml").string(),
+                      fmt::format("# Written by `edgenas profile import --format {}`.\n"
+                                  "device: {}\n"
+                                  "description: {}\n"
+                                  "kind: {}\n"
+                                  "batch_size: 1\n"
+                                  "threads: 0            # not stated by the source\n"
+                                  "space: {}\n"
+                                  "key_format: {}\n"
+                                  "metrics:\n"
+                                  "  latency:\n"
+                                  "    unit: ms\n"
+                                  "    tables:\n{}"
+                                  "source: {}\n",
+                                  r.format, r.device, YamlText(r.description), YamlText(r.kind), r.space, r.format,
+                                  table_yaml, YamlText(r.source)));
+  try {
+    HardwareProfile profile = LoadHardwareProfile(scratch.string());
+    std::vector<int> resolutions;
+    for (const auto& [resolution, file] : tables) resolutions.push_back(resolution);
+    LutCostModel(space, profile, "latency", resolutions);
+  } catch (const Error&) {
+    fs::remove_all(scratch.parent_path());
+    throw;
+  }
+  fs::remove_all(folder);
+  fs::rename(scratch, folder);
+  fs::remove_all(scratch.parent_path());
 }
 
 }  // namespace edgenas
