@@ -9,6 +9,6 @@ namespace edgenas {
 
 void AddSpaceCommands(CLI::App& app);   // spaces, space show, arch describe, arch sample
 void AddRecipeCommands(CLI::App& app);   // recipe check
-void AddProfileCommands(CLI::App& app);  // profile list, profile import
+void AddProfileCommands(CLI::App& app);  // profile list, import, fit
 
 }  // namespace edgenas

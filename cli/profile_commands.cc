@@ -1,12 +1,17 @@
 #include <fmt/format.h>
 
 #include <memory>
+#include <sstream>
 
 #include "cli/commands.h"
+#include "common/error.h"
 #include "common/file_util.h"
 #include "common/text.h"
 #include "predictors/hardware_profile.h"
+#include "predictors/lut_cost_model.h"
+#include "predictors/profile_fit.h"
 #include "predictors/profile_import.h"
+#include "space/space_loader.h"
 
 namespace edgenas {
 
@@ -31,6 +36,62 @@ void Import(const ImportOptions& o) {
     std::vector<std::string> metrics;
     for (const auto& [metric, table] : p.metrics) metrics.push_back(fmt::format("{} ({})", metric, table.unit));
     fmt::print("{}/{}: {}\n", o.out_root, device, JoinStrings(metrics));
+  }
+}
+
+struct FitOptions {
+  std::string space;
+  std::string data;
+  std::string device;
+  std::string key_format = "ofa";
+  std::string out_root;
+  ProfileFit::Options fit;
+  bool replace = false;
+};
+
+// timings.csv: a header line, then "arch,latency_ms" rows (arch strings hold no commas).
+std::vector<Timing> ReadTimings(const SearchSpace& space, const std::string& path) {
+  std::istringstream lines(ReadFile(path));
+  std::string line;
+  std::getline(lines, line);
+  EDGENAS_THROW_IF_NOT_FMT(line.rfind("arch,", 0) == 0, "{}:1: expected the header 'arch,<value column>', got '{}'",
+                           path, line);
+  std::vector<Timing> timings;
+  for (int number = 2; std::getline(lines, line); ++number) {
+    if (line.empty()) continue;
+    const size_t comma = line.rfind(',');
+    EDGENAS_THROW_IF_NOT_FMT(comma != std::string::npos, "{}:{}: expected 'arch,value', got '{}'", path, number, line);
+    Timing t;
+    try {
+      t.genome = space.Parse(line.substr(0, comma));
+      t.value = std::stod(line.substr(comma + 1));
+    } catch (const std::invalid_argument&) {
+      EDGENAS_THROW_FMT("{}:{}: '{}' is not a number", path, number, line.substr(comma + 1));
+    } catch (const Error& e) {
+      EDGENAS_THROW_FMT("{}:{}: {}", path, number, e.what());
+    }
+    EDGENAS_THROW_IF_NOT_FMT(t.value > 0, "{}:{}: a timing must be positive, got {}", path, number, t.value);
+    timings.push_back(std::move(t));
+  }
+  return timings;
+}
+
+void Fit(const FitOptions& o) {
+  const SearchSpace space = LoadSpace(o.space);
+  LutKeyFormat format;
+  StringToLutKeyFormat(o.key_format, &format);
+  const std::vector<Timing> timings = ReadTimings(space, o.data);
+  const ProfileFit fit = FitProfile(space, format, timings, o.fit);
+  const std::string source = fmt::format("fitted to {} timings in {}; {}-fold CV mean abs error {:.2f}%", timings.size(),
+                                         o.data, o.fit.folds, fit.cv_mean_abs_percent_error);
+  const std::string folder = WriteFittedProfile(fit, space, format, o.device, source, o.out_root, o.replace);
+  std::vector<int> timed;  // the resolutions the timings cover; the profile has tables for those only
+  for (const auto& [resolution, constant] : fit.constant_by_resolution) timed.push_back(resolution);
+  LutCostModel(space, LoadHardwareProfile(folder), "latency", timed);  // proves the profile costs the space
+  fmt::print("{}: {} unknowns fitted to {} timings\n", folder, fit.num_unknowns, fit.num_timings);
+  if (o.fit.folds >= 2) {
+    fmt::print("{}-fold cross-validation: mean abs error {:.2f}%, {:.1f}% within 5%, {:.1f}% within 10%\n", o.fit.folds,
+               fit.cv_mean_abs_percent_error, 100 * fit.cv_share_within_5_percent, 100 * fit.cv_share_within_10_percent);
   }
 }
 
@@ -70,6 +131,24 @@ void AddProfileCommands(CLI::App& app) {
   import->add_option("--out", o->out_root, "Folder to write the profile folders into")->capture_default_str();
   import->add_flag("--replace", o->replace, "Overwrite profiles that already exist");
   import->callback([o] { Import(*o); });
+
+  auto f = std::make_shared<FitOptions>();
+  CLI::App* fit = profile->add_subcommand(
+      "fit", "Fit per-block entries to whole-network timings (non-negative least squares, k-fold CV)");
+  fit->add_option("--space,-s", f->space, "Space of the timed architectures")->required();
+  fit->add_option("--data", f->data, "CSV with a header 'arch,latency_ms' and one timed network per line")->required();
+  fit->add_option("--device", f->device, "Name of the new profile (its folder)")->required();
+  fit->add_option("--key-format", f->key_format, "Key format of the written tables")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"ofa", "proxyless", "hwnasbench"}));
+  fit->add_option("--folds", f->fit.folds, "k of the k-fold cross-validation (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
+  fit->add_option("--seed", f->fit.seed, "Shuffles the folds")->capture_default_str();
+  f->out_root = DataRoot() + "/hw_profiles";
+  fit->add_option("--out", f->out_root, "Folder to write the profile folder into")->capture_default_str();
+  fit->add_flag("--replace", f->replace, "Overwrite a profile that already exists");
+  fit->callback([f] { Fit(*f); });
 }
 
 }  // namespace edgenas

@@ -33,6 +33,12 @@ bool StringToLutKeyFormat(const std::string& name, LutKeyFormat* format) {
   return false;
 }
 
+double CostTable::ConstantFor(int r) const {
+  auto found = constant_by_resolution.find(r);
+  if (found == constant_by_resolution.end()) found = constant_by_resolution.find(0);
+  return found == constant_by_resolution.end() ? 0.0 : found->second;
+}
+
 const std::unordered_map<std::string, double>* CostTable::ForResolution(int r) const {
   auto found = by_resolution.find(r);
   if (found == by_resolution.end()) found = by_resolution.find(0);
@@ -79,7 +85,7 @@ HardwareProfile LoadHardwareProfile(const std::string& folder) {
   StringToLutKeyFormat(root.Get("key_format").AsChoice({"ofa", "proxyless", "hwnasbench"}), &p.key_format);
   for (const auto& [name, metric] : root.Get("metrics").Entries()) {
     name.AsChoice({"latency", "energy"});
-    metric.CheckKeys({"unit", "tables"});
+    metric.CheckKeys({"unit", "tables", "constant"});
     CostTable table;
     table.unit = metric.Get("unit").AsChoice({"ms", "mJ"});
     // One table per resolution, or one table whose keys carry the shapes.
@@ -96,6 +102,16 @@ HardwareProfile LoadHardwareProfile(const std::string& folder) {
       const std::string table_path = (fs::path(folder) / file.AsString()).string();
       if (!fs::exists(table_path)) file.Fail(fmt::format("table file '{}' not found", table_path));
       table.by_resolution[r] = ReadTable(table_path);
+    }
+    // One number for every resolution, or one per resolution.
+    if (const auto constant = metric.Find("constant")) {
+      if (constant->IsScalar()) {
+        table.constant_by_resolution[0] = constant->AsDouble(-1e9, 1e9);
+      } else {
+        for (const auto& [resolution, value] : constant->Entries()) {
+          table.constant_by_resolution[static_cast<int>(resolution.AsInt(1, 100000))] = value.AsDouble(-1e9, 1e9);
+        }
+      }
     }
     p.metrics[name.AsString()] = std::move(table);
   }

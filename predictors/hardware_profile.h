@@ -28,6 +28,12 @@ struct CostTable {
   // whose keys serve every resolution (their keys carry the shapes).
   std::map<int, std::unordered_map<std::string, double>> by_resolution;
 
+  // Added once per network (runtime overhead the per-block sum misses), per
+  // resolution; resolution 0 serves every resolution. Empty: no constant.
+  std::map<int, double> constant_by_resolution;
+
+  // The constant for resolution r (0 if none).
+  double ConstantFor(int r) const;
   // The table for resolution r, or nullptr.
   const std::unordered_map<std::string, double>* ForResolution(int r) const;
 };

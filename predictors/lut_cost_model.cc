@@ -56,6 +56,7 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
                         profile.device, metric, r, space.name(), fmt::join(have, ", "));
     }
     compiled_[ri] = 1;
+    fixed_[ri] = table.ConstantFor(r);
     auto lookup = [&](const std::string& key) {
       if (key.empty()) return 0.0;  // identities cost nothing
       const auto hit = entries->find(key);

@@ -5,6 +5,7 @@
 // (resolution, block slot, choice), so scoring a genome is a few dozen array
 // reads and no string work:
 //   cost(g) = fixed[r] + sum over the block slots in use of block[r][slot][choice]
+// where fixed[r] holds the stem and head layers and the profile's per-network constant.
 // Every key the space can need is looked up at construction: a missing one is
 // reported then, with the device, the space and the exact keys, never mid-search.
 //
@@ -31,7 +32,8 @@ class LutCostModel {
   double Cost(const Genome& genome) const;
   // costs[i] = Cost(genomes[i]); `costs` is resized.
   void Predict(const std::vector<Genome>& genomes, std::vector<double>* costs) const;
-  // The cost of each layer of space.Decode(genome), for breakdowns.
+  // The cost of each layer of space.Decode(genome), for breakdowns. The
+  // profile's per-network constant belongs to no layer: Cost() minus their sum.
   std::vector<double> LayerCosts(const Genome& genome) const;
 
   const std::string& unit() const { return unit_; }

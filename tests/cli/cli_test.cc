@@ -5,11 +5,16 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iterator>
 #include <vector>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "predictors/lut_cost_model.h"
+#include "space/space_loader.h"
 
 namespace {
 
@@ -91,6 +96,37 @@ TEST(Cli, ProfileListShowsTheShippedProfiles) {
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("note10           phone      ofa_mbv3_w1.2                latency (ms)"), std::string::npos);
+}
+
+TEST(Cli, ProfileFitWritesAProfileThatCostsTheSpace) {
+  // 300 networks at r192 timed with the Note10 table: a device that only times whole networks.
+  const std::string folder = ::testing::TempDir() + "/cli_fit";
+  const std::string csv = folder + ".csv";
+  std::filesystem::remove_all(folder);
+  {
+    const edgenas::SearchSpace space = edgenas::LoadSpace("ofa_mbv3_w1.2");
+    const edgenas::LutCostModel note10(space, edgenas::LoadBuiltinProfile("note10"), "latency", {192});
+    edgenas::Rng rng(4);
+    std::ofstream out(csv);
+    out << "arch,latency_ms\n" << std::setprecision(17);
+    for (int i = 0; i < 300; ++i) {
+      edgenas::Genome g = space.Sample(rng);
+      g.genes[0] = 8;  // resolution 192
+      out << space.ToString(g) << "," << note10.Cost(g) << "\n";
+    }
+  }
+  const Result fit = RunEdgenas("profile fit --space ofa_mbv3_w1.2 --data " + csv + " --device fitted --out " + folder);
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  EXPECT_NE(fit.out.find("5-fold cross-validation: mean abs error 0.00%"), std::string::npos) << fit.out;
+  const Result again = RunEdgenas("profile fit --space ofa_mbv3_w1.2 --data " + csv + " --device fitted --out " + folder);
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_EQ(again.err, folder + "/fitted already holds a profile; pass --replace to overwrite it\n");
+
+  std::ofstream(csv) << "arch,latency_ms\nr192-k33.33.33.33.33-e33.33.33.33.3x,1.0\n";
+  const Result bad = RunEdgenas("profile fit --space ofa_mbv3_w1.2 --data " + csv + " --device x --out " + folder);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err.rfind(csv + ":2: arch 'r192-k33.33.33.33.33-e33.33.33.33.3x' for space 'ofa_mbv3_w1.2'", 0), 0u)
+      << bad.err;
 }
 
 TEST(Cli, SampleIsSeededAndValid) {

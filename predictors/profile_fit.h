@@ -1,0 +1,61 @@
+// Fitting a lookup table from whole-network timings, for devices that can only
+// time complete networks.
+//
+//   timings (arch, ms) --> block-usage counts per LUT key --> non-negative least
+//   squares, plus one constant per resolution for the stem, head and per-network
+//   overhead --> per-key entries; k-fold cross-validation reports how well the
+//   fitted sum predicts networks it has not seen.
+#pragma once
+
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "predictors/hardware_profile.h"
+#include "space/search_space.h"
+
+namespace edgenas {
+
+struct Timing {
+  Genome genome;
+  double value = 0;  // measured cost, e.g. latency in ms
+};
+
+struct ProfileFit {
+  struct Options {
+    int folds = 5;          // k of the k-fold cross-validation, 2 or more (0: no validation)
+    uint64_t seed = 0;      // shuffles the folds
+  };
+
+  // Fitted entries: key -> cost, and the per-resolution constants.
+  std::map<int, std::unordered_map<std::string, double>> entries_by_resolution;
+  std::map<int, double> constant_by_resolution;
+  int num_timings = 0;
+  int num_unknowns = 0;  // keys + constants
+
+  // Cross-validation over held-out networks.
+  double cv_mean_abs_percent_error = 0;
+  double cv_share_within_5_percent = 0;   // 0..1
+  double cv_share_within_10_percent = 0;  // 0..1
+};
+
+// Throws Error if there are fewer timings than unknowns, or a timing's genome
+// does not fit the space.
+ProfileFit FitProfile(const SearchSpace& space, LutKeyFormat format, const std::vector<Timing>& timings,
+                      const ProfileFit::Options& options);
+
+// Writes `fit` as hw_profiles/<device>/ under `out_root` (atomically; an existing
+// profile only if `replace`): one table per resolution in Once-for-All's layout
+// plus the per-resolution constant. The stem and head are part of the constant,
+// so their keys are written with cost 0. Returns the profile's folder.
+std::string WriteFittedProfile(const ProfileFit& fit, const SearchSpace& space, LutKeyFormat format,
+                               const std::string& device, const std::string& source, const std::string& out_root,
+                               bool replace);
+
+// Solves min ||A x - b|| subject to x >= 0 (Lawson and Hanson, "Solving Least
+// Squares Problems", 1974, ch. 23). A is rows x cols, row-major: a[i * cols + j].
+std::vector<double> NonNegativeLeastSquares(const std::vector<double>& a, const std::vector<double>& b, int rows,
+                                            int cols);
+
+}  // namespace edgenas
