@@ -19,12 +19,14 @@ const char* LutKeyFormatToString(LutKeyFormat format) {
     case LutKeyFormat::kOfa: return "ofa";
     case LutKeyFormat::kProxyless: return "proxyless";
     case LutKeyFormat::kHwNasBench: return "hwnasbench";
+    case LutKeyFormat::kNative: return "edgenas";
   }
   return "?";
 }
 
 bool StringToLutKeyFormat(const std::string& name, LutKeyFormat* format) {
-  for (LutKeyFormat candidate : {LutKeyFormat::kOfa, LutKeyFormat::kProxyless, LutKeyFormat::kHwNasBench}) {
+  for (LutKeyFormat candidate :
+       {LutKeyFormat::kOfa, LutKeyFormat::kProxyless, LutKeyFormat::kHwNasBench, LutKeyFormat::kNative}) {
     if (name == LutKeyFormatToString(candidate)) {
       *format = candidate;
       return true;
@@ -47,12 +49,15 @@ const std::unordered_map<std::string, double>* CostTable::ForResolution(int r) c
 
 namespace {
 
-// A published table: key -> {mean: ..., other statistics}. Only the mean is used.
+// A table: key -> {mean: ..., other statistics}. Published tables give the mean;
+// tables measured by edgenas give the median, which is robust to outliers, and
+// that is used when present.
 std::unordered_map<std::string, double> ReadTable(const std::string& path) {
   const YamlNode root = YamlNode::LoadFile(path);
   std::unordered_map<std::string, double> table;
   for (const auto& [key, value] : root.Entries()) {
-    table.emplace(key.AsString(), value.Get("mean").AsDouble(0.0, 1e12));
+    const auto median = value.Find("median");
+    table.emplace(key.AsString(), (median ? *median : value.Get("mean")).AsDouble(0.0, 1e12));
   }
   if (table.empty()) root.Fail("the lookup table is empty");
   return table;
@@ -82,7 +87,7 @@ HardwareProfile LoadHardwareProfile(const std::string& folder) {
   } else {
     p.spaces.push_back(spaces.AsString());
   }
-  StringToLutKeyFormat(root.Get("key_format").AsChoice({"ofa", "proxyless", "hwnasbench"}), &p.key_format);
+  StringToLutKeyFormat(root.Get("key_format").AsChoice({"ofa", "proxyless", "hwnasbench", "edgenas"}), &p.key_format);
   for (const auto& [name, metric] : root.Get("metrics").Entries()) {
     name.AsChoice({"latency", "energy"});
     metric.CheckKeys({"unit", "tables", "constant"});

@@ -18,7 +18,7 @@
 
 namespace edgenas {
 
-enum class LutKeyFormat { kOfa, kProxyless, kHwNasBench };
+enum class LutKeyFormat { kOfa, kProxyless, kHwNasBench, kNative };
 const char* LutKeyFormatToString(LutKeyFormat format);
 bool StringToLutKeyFormat(const std::string& name, LutKeyFormat* format);
 

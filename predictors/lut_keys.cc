@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <unordered_set>
+
 namespace edgenas {
 
 namespace {
@@ -82,6 +85,35 @@ std::vector<std::string> HwNasBenchKeys(const NetworkSpec& net) {
   return keys;
 }
 
+std::vector<std::string> NativeKeys(const NetworkSpec& net) {
+  std::vector<std::string> keys;
+  for (const LayerSpec& l : net.layers) {
+    const std::string io = fmt::format("in:{}-out:{}", Shape(l.in_size, l.in_channels), Shape(l.out_size, l.out_channels));
+    const char* act = ActivationToString(l.activation);
+    switch (l.op) {
+      case LayerOp::kConv:
+        keys.push_back(fmt::format("{}-{}-k{}-s{}-g{}-bn{:d}-bias{:d}-{}", l.skip_op ? "skipconv" : "conv", io, l.kernel,
+                                   l.stride, l.groups, l.batch_norm, l.bias, act));
+        break;
+      case LayerOp::kMBConv:
+        keys.push_back(fmt::format("mbconv-{}-k{}-s{}-g{}-mid{}{}-se{}-{}-res{:d}", io, l.kernel, l.stride, l.groups,
+                                   l.mid_channels, l.has_expand_conv ? "" : "-noexpand", l.se ? l.se_channels : 0, act,
+                                   l.residual));
+        break;
+      case LayerOp::kIdentity:
+        keys.emplace_back();  // no computation at all
+        break;
+      case LayerOp::kGlobalAvgPool:
+        keys.push_back(fmt::format("avgpool-{}", io));
+        break;
+      case LayerOp::kLinear:
+        keys.push_back(fmt::format("linear-in:{}-out:{}", Shape(l.in_size, l.in_channels), l.out_channels));
+        break;
+    }
+  }
+  return keys;
+}
+
 }  // namespace
 
 std::vector<std::string> LutKeys(const NetworkSpec& net, LutKeyFormat format) {
@@ -89,8 +121,51 @@ std::vector<std::string> LutKeys(const NetworkSpec& net, LutKeyFormat format) {
     case LutKeyFormat::kOfa: return OfaKeys(net, false);
     case LutKeyFormat::kProxyless: return OfaKeys(net, true);
     case LutKeyFormat::kHwNasBench: return HwNasBenchKeys(net);
+    case LutKeyFormat::kNative: return NativeKeys(net);
   }
   return {};
+}
+
+std::vector<KeyedLayer> DistinctLayers(const SearchSpace& space, LutKeyFormat format, const std::vector<int>& resolutions) {
+  const SpaceSpec& spec = space.spec();
+  std::vector<KeyedLayer> layers;
+  std::unordered_set<std::string> seen;
+  auto add = [&](const NetworkSpec& net) {
+    const std::vector<std::string> keys = LutKeys(net, format);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (!keys[i].empty() && seen.insert(keys[i]).second) layers.push_back({keys[i], net.layers[i]});
+    }
+  };
+  for (size_t ri = 0; ri < spec.resolutions.size(); ++ri) {
+    if (!resolutions.empty() &&
+        std::find(resolutions.begin(), resolutions.end(), spec.resolutions[ri]) == resolutions.end()) {
+      continue;
+    }
+    // Every slot in use; each choice of each slot in turn. A layer's shape does
+    // not depend on the other slots' choices, so this reaches every layer.
+    Genome genome{std::vector<uint8_t>(space.genes().size(), 0)};
+    genome.genes[0] = static_cast<uint8_t>(ri);
+    for (size_t s = 0; s < spec.stages.size(); ++s) {
+      const int gene = space.depth_gene(static_cast<int>(s));
+      if (gene >= 0) genome.genes[gene] = static_cast<uint8_t>(spec.stages[s].depths.size() - 1);
+    }
+    add(space.Decode(genome));
+    for (size_t s = 0; s < spec.stages.size(); ++s) {
+      for (int b = 0; b < spec.stages[s].max_depth(); ++b) {
+        // All choices of this slot: kernel x expand (factored), or each operator.
+        const int first = space.block_gene(static_cast<int>(s), b);
+        const int second = space.factored() ? first + 1 : -1;
+        const int second_cardinality = second < 0 ? 1 : space.genes()[second].cardinality;
+        Genome probe = genome;
+        for (int c = 0; c < space.genes()[first].cardinality * second_cardinality; ++c) {
+          probe.genes[first] = static_cast<uint8_t>(c / second_cardinality);
+          if (second >= 0) probe.genes[second] = static_cast<uint8_t>(c % second_cardinality);
+          add(space.Decode(probe));
+        }
+      }
+    }
+  }
+  return layers;
 }
 
 }  // namespace edgenas

@@ -125,3 +125,35 @@ TEST(HardwareProfile, LoadsTheNote10Profile) {
 
 }  // namespace
 }  // namespace edgenas
+
+namespace edgenas {
+namespace {
+
+// DistinctLayers reaches exactly the keys a published table needs.
+TEST(DistinctLayers, MatchesTheNote10KeySetAndCountsNasBenchMacro) {
+  const SearchSpace space = LoadSpace("ofa_mbv3_w1.2");
+  const HardwareProfile note10 = LoadBuiltinProfile("note10");
+  std::set<std::string> keys;
+  for (const KeyedLayer& k : DistinctLayers(space, LutKeyFormat::kOfa, {160})) keys.insert(k.key);
+  std::set<std::string> published;
+  for (const auto& [key, unused] : note10.metrics.at("latency").by_resolution.at(160)) published.insert(key);
+  EXPECT_EQ(keys, published);
+
+  // NAS-Bench-Macro, native keys: stem; per layer its mbconv choices (2) and, where
+  // the shape changes, the strided identity conv (3 such layers); head conv, pool, linear.
+  const SearchSpace macro = LoadSpace("nas_bench_macro");
+  const std::vector<KeyedLayer> layers = DistinctLayers(macro, LutKeyFormat::kNative, {});
+  int skip_convs = 0, mbconvs = 0;
+  for (const KeyedLayer& k : layers) {
+    skip_convs += k.key.rfind("skipconv-", 0) == 0;
+    mbconvs += k.layer.op == LayerOp::kMBConv;
+  }
+  EXPECT_EQ(skip_convs, 3);
+  // Distinct mbconv geometries: 3 strided first layers + 3 stride-1 shapes, x 2 operators.
+  EXPECT_EQ(mbconvs, 12);
+  EXPECT_EQ(layers.size(), 1u + 3u + 12u + 3u);
+  EXPECT_EQ(layers[0].key, "conv-in:32x32x3-out:32x32x32-k3-s1-g1-bn1-bias0-relu");
+}
+
+}  // namespace
+}  // namespace edgenas
