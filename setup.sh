@@ -50,6 +50,7 @@ echo "== running the test suite"
 
 # The LibTorch-free tests again under AddressSanitizer and UBSan.
 echo "== building and testing with -DEDGENAS_SANITIZE=ON in build-asan/"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEDGENAS_SANITIZE=ON -DEDGENAS_BUILD_BENCH=OFF >/dev/null
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEDGENAS_SANITIZE=ON -DEDGENAS_BUILD_BENCH=OFF \
+  -DEDGENAS_WITH_TORCH=OFF >/dev/null
 cmake --build build-asan -j "$jobs"
 (cd build-asan && ctest --output-on-failure -j "$jobs" -L core)
