@@ -4,14 +4,41 @@
 // build no network start in milliseconds (docs/architecture.md).
 // Exit codes: 0 success, 1 unexpected failure, 2 bad input (usage, recipe,
 // space, arch string) with the reason on one line of stderr.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <exception>
 
 #include "cli/commands.h"
 #include "common/error.h"
 
+namespace {
+
+// `profile measure` and `profile validate` build networks, so they run in
+// edgenas-torch, next to this executable; this process is replaced by it.
+bool RunsInTorchExecutable(int argc, char** argv) {
+  return argc >= 3 && std::strcmp(argv[1], "profile") == 0 &&
+         (std::strcmp(argv[2], "measure") == 0 || std::strcmp(argv[2], "validate") == 0);
+}
+
+int ExecTorchExecutable(char** argv) {
+  std::error_code error;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+  const std::string torch = (self.parent_path() / "edgenas-torch").string();
+  argv[0] = const_cast<char*>(torch.c_str());
+  execv(torch.c_str(), argv);
+  std::fprintf(stderr, "'%s %s' needs %s, which this build lacks (configure with -DEDGENAS_WITH_TORCH=ON)\n", "profile",
+               argv[2], torch.c_str());
+  return 2;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  if (RunsInTorchExecutable(argc, argv)) return ExecTorchExecutable(argv);
   CLI::App app{"edgenas: hardware-aware neural architecture search for mobile and edge devices.\n"
                "Searches MobileNet-style spaces for accurate networks within a device's latency,\n"
                "energy and memory budget. Docs: README.md and docs/ in the source tree."};

@@ -111,6 +111,9 @@ void AddProfileCommands(CLI::App& app) {
   CLI::App* profile = app.add_subcommand("profile", "Hardware profiles: per-device latency/energy tables (docs/hardware_profiles.md)");
   profile->require_subcommand(1);
   profile->add_subcommand("list", "List the hardware profiles in hw_profiles/")->callback(ListProfiles);
+  // Listed for --help only: main() hands these to edgenas-torch before parsing.
+  profile->add_subcommand("measure", "Time every distinct layer of a space on this CPU (LibTorch; see --help)");
+  profile->add_subcommand("validate", "Time random networks end to end against a profile (LibTorch; see --help)");
 
   auto o = std::make_shared<ImportOptions>();
   CLI::App* import = profile->add_subcommand("import", "Convert a published lookup table into hardware profiles");

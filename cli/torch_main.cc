@@ -1,0 +1,132 @@
+// edgenas-torch: the commands that build networks in LibTorch. `edgenas` hands
+// these commands over to this executable, so that its other commands never pay
+// for loading LibTorch (docs/architecture.md). Same exit codes as edgenas.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+
+#include "common/error.h"
+#include "common/file_util.h"
+#include "profiler/profile_measure.h"
+
+namespace edgenas {
+namespace {
+
+void AddTimerOptions(CLI::App* command, TimerOptions* timer) {
+  command->add_option("--warmup", timer->warmup_runs, "Untimed runs before timing")->capture_default_str();
+  command->add_option("--min-runs", timer->min_runs, "Timed runs at least")->capture_default_str();
+  command->add_option("--min-time-ms", timer->min_time_ms, "Timed work at least, in ms")->capture_default_str();
+  command->add_option("--flush-cache", timer->flush_cache, "Evict the CPU caches before each timed run (true/false)")
+      ->capture_default_str();
+}
+
+void Measure(const MeasureOptions& o) {
+  const bool terminal = isatty(fileno(stderr));
+  const MeasureSummary s = MeasureProfile(o, [&](const MeasureProgress& p) {
+    const std::string line = fmt::format("[{:>4}/{}] {:>9.4f} ms  ETA {:>4.0f} s  {}", p.done, p.total, p.ms,
+                                         p.eta_seconds, p.key);
+    if (terminal) {
+      fmt::print(stderr, "\r\033[K{}", line.substr(0, 150));
+    } else if (p.done % 25 == 0 || p.done == p.total) {
+      fmt::print(stderr, "{}\n", line);
+    }
+  });
+  if (terminal) fmt::print(stderr, "\n");
+  if (s.blas.find("OpenBLAS") == std::string::npos) {
+    fmt::print(stderr, "warning: LibTorch runs on BLAS '{}', not OpenBLAS; 1x1 convs and linear layers are 10-27x "
+                       "slower on the reference BLAS. Install libopenblas0-pthread.\n", s.blas);
+  }
+  fmt::print("{}: {} layers timed, {} kept from before, in {:.1f} s (BLAS: {})\n", s.folder, s.layers_timed,
+             s.layers_reused, s.seconds, s.blas);
+}
+
+struct ValidateOptions {
+  std::string device;
+  std::string space;
+  int count = 100;
+  uint64_t seed = 1;
+  std::string svg;
+  TimerOptions timer;
+};
+
+void Validate(const ValidateOptions& o) {
+  const std::string folder = o.device.find('/') != std::string::npos ? o.device : DataRoot() + "/hw_profiles/" + o.device;
+  const bool terminal = isatty(fileno(stderr));
+  const ValidationReport r = ValidateProfile(folder, o.space, o.count, o.seed, o.timer, [&](int done, int total) {
+    if (terminal) fmt::print(stderr, "\r\033[Ktiming network {}/{}", done, total);
+  });
+  if (terminal) fmt::print(stderr, "\n");
+  fmt::print("{} networks of {} on {}: mean |error| {:.2f}%, {:.1f}% within ±5%, {:.1f}% within ±10%\n",
+             r.networks.size(), o.space, o.device, r.mean_abs_percent_error, 100 * r.share_within_5_percent,
+             100 * r.share_within_10_percent);
+  std::vector<ValidationReport::Network> worst = r.networks;
+  std::sort(worst.begin(), worst.end(),
+            [](const auto& a, const auto& b) { return std::abs(a.error_percent()) > std::abs(b.error_percent()); });
+  fmt::print("worst:\n");
+  for (size_t i = 0; i < std::min<size_t>(5, worst.size()); ++i) {
+    fmt::print("  {:+7.2f}%  predicted {:8.3f} ms  measured {:8.3f} ms  {}\n", worst[i].error_percent(),
+               worst[i].predicted_ms, worst[i].measured_ms, worst[i].arch);
+  }
+  if (!o.svg.empty()) {
+    WriteFileAtomically(o.svg, ValidationSvg(r, fmt::format("{} on {}: predicted vs measured latency", o.space, o.device)));
+    fmt::print("plot: {}\n", o.svg);
+  }
+}
+
+}  // namespace
+}  // namespace edgenas
+
+int main(int argc, char** argv) {
+  using namespace edgenas;
+  CLI::App app{"edgenas-torch: the edgenas commands that build networks in LibTorch (run them through edgenas)"};
+  app.require_subcommand(1);
+  CLI::App* profile = app.add_subcommand("profile", "Hardware profiles measured on this machine");
+  profile->require_subcommand(1);
+
+  auto m = std::make_shared<MeasureOptions>();
+  CLI::App* measure = profile->add_subcommand(
+      "measure", "Time every distinct layer of the space(s) on this CPU and write hw_profiles/<device>/");
+  measure->add_option("--space,-s", m->spaces, "Space(s) to cover (repeatable)")->required();
+  measure->add_option("--resolution,-r", m->resolutions,
+                      "Resolutions to measure, for spaces with several (repeatable; default: all)");
+  measure->add_option("--device", m->device, "Name of the profile (its folder)")->required();
+  measure->add_option("--threads", m->threads, "LibTorch threads while timing")->capture_default_str();
+  measure->add_option("--calibration-networks", m->calibration_networks,
+                      "Whole networks timed per space to fit the per-network constant")
+      ->capture_default_str();
+  measure->add_option("--seed", m->seed, "Picks the calibration networks")->capture_default_str();
+  m->out_root = DataRoot() + "/hw_profiles";
+  measure->add_option("--out", m->out_root, "Folder to write the profile folder into")->capture_default_str();
+  measure->add_flag("--resume", m->resume, "Keep the layers an interrupted run already timed");
+  measure->add_flag("--replace", m->replace, "Measure anew over an existing profile");
+  AddTimerOptions(measure, &m->timer);
+  measure->callback([m] { Measure(*m); });
+
+  auto v = std::make_shared<ValidateOptions>();
+  CLI::App* validate = profile->add_subcommand(
+      "validate", "Time random networks end to end and compare them with a profile's prediction");
+  validate->add_option("--device", v->device, "Profile name in hw_profiles/, or a profile folder")->required();
+  validate->add_option("--space,-s", v->space, "Space to sample from")->required();
+  validate->add_option("-n,--count", v->count, "Networks to time")->capture_default_str();
+  validate->add_option("--seed", v->seed, "Picks the networks")->capture_default_str();
+  validate->add_option("--svg", v->svg, "Write a predicted-vs-measured scatter plot here");
+  AddTimerOptions(validate, &v->timer);
+  validate->callback([v] { Validate(*v); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "edgenas: unexpected error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

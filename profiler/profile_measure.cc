@@ -1,0 +1,275 @@
+#include "profiler/profile_measure.h"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+#include <yaml-cpp/yaml.h>
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "common/error.h"
+#include "common/file_util.h"
+#include "common/yaml_reader.h"
+#include "models/network_builder.h"
+#include "predictors/lut_cost_model.h"
+#include "predictors/lut_keys.h"
+#include "space/space_loader.h"
+
+namespace edgenas {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Entry {
+  double median_ms = 0, mad_ms = 0;
+  int runs = 0;
+};
+using Table = std::map<std::string, Entry>;  // sorted: stable files
+
+Table ReadMeasuredTable(const std::string& path) {
+  Table table;
+  if (!fs::exists(path)) return table;
+  const YamlNode root = YamlNode::LoadFile(path);
+  for (const auto& [key, value] : root.Entries()) {
+    table[key.AsString()] = {value.Get("median").AsDouble(0, 1e9), value.Get("mad").AsDouble(0, 1e9),
+                             static_cast<int>(value.Get("count").AsInt(1, 1 << 30))};
+  }
+  return table;
+}
+
+void WriteMeasuredTable(const std::string& path, const Table& table) {
+  YAML::Emitter out;
+  out.SetDoublePrecision(6);
+  out << YAML::BeginMap;
+  for (const auto& [key, e] : table) {
+    out << YAML::Key << key << YAML::Value << YAML::BeginMap << YAML::Key << "median" << YAML::Value << e.median_ms
+        << YAML::Key << "mad" << YAML::Value << e.mad_ms << YAML::Key << "count" << YAML::Value << e.runs
+        << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+  WriteFileAtomically(path, std::string(out.c_str()) + "\n");
+}
+
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown CPU";
+}
+
+// Times one forward pass of `module` on `input` in inference mode.
+template <typename M>
+TimingResult TimeForward(M& module, const torch::Tensor& input, const TimerOptions& options) {
+  c10::InferenceMode inference;
+  module->eval();
+  return TimeRuns([&] { module->forward(input); }, options);
+}
+
+std::vector<int> ResolutionsToMeasure(const SearchSpace& space, const std::vector<int>& wanted) {
+  const std::vector<int>& all = space.spec().resolutions;
+  if (all.size() == 1 || wanted.empty()) return all;
+  std::vector<int> chosen;
+  for (int r : wanted) {
+    if (std::find(all.begin(), all.end(), r) != all.end()) chosen.push_back(r);
+  }
+  EDGENAS_THROW_IF_NOT_FMT(!chosen.empty(), "space '{}' has none of the resolutions {} (it has {})", space.name(),
+                           fmt::join(wanted, ", "), fmt::join(all, ", "));
+  return chosen;
+}
+
+// LibTorch's thread setting does not reach OpenBLAS's own pool when LibTorch is
+// linked against the generic BLAS interface (Debian's case), so OpenBLAS could
+// time with every core while LibTorch uses one. Set both. Returns false if the
+// BLAS in use is not OpenBLAS.
+bool SetThreads(int threads) {
+  torch::set_num_threads(threads);
+  using SetOpenBlasThreads = void (*)(int);
+  const auto set = reinterpret_cast<SetOpenBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (set != nullptr) set(threads);
+  return set != nullptr;
+}
+
+}  // namespace
+
+std::string BlasInUse() {
+  std::ifstream maps("/proc/self/maps");
+  std::string found;
+  for (std::string line; std::getline(maps, line);) {
+    const size_t slash = line.find('/');
+    if (slash == std::string::npos) continue;
+    const std::string path = line.substr(slash);
+    const std::string resolved = fs::weakly_canonical(path).string();
+    if (resolved.find("openblas") != std::string::npos) return fmt::format("OpenBLAS ({})", resolved);
+    if (found.empty() && resolved.find("libblas") != std::string::npos) found = resolved;
+  }
+  return found.empty() ? "unknown" : found;
+}
+
+MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(const MeasureProgress&)>& on_layer) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  EDGENAS_THROW_IF_NOT_FMT(!o.spaces.empty(), "name at least one space to measure (--space)");
+  EDGENAS_THROW_IF_NOT_FMT(o.threads >= 1, "--threads must be at least 1, got {}", o.threads);
+  const fs::path folder = fs::path(o.out_root) / o.device;
+  EDGENAS_THROW_IF_NOT_FMT(o.replace || o.resume || !fs::exists(folder / "profile.yaml"),
+                           "{} already holds a profile; pass --resume to complete it or --replace to measure anew",
+                           folder.string());
+  EDGENAS_THROW_IF_NOT_FMT(o.replace || o.resume || !fs::exists(folder / "tables"),
+                           "{} holds an interrupted measurement; pass --resume to continue it or --replace to start "
+                           "over",
+                           folder.string());
+  if (o.replace && !o.resume) fs::remove_all(folder);
+  SetThreads(o.threads);
+
+  // What to time: the distinct layers of every space, per resolution.
+  std::vector<SearchSpace> spaces;
+  std::map<int, std::vector<KeyedLayer>> layers_by_resolution;
+  for (const std::string& name : o.spaces) {
+    spaces.push_back(LoadSpace(name));
+    for (int r : ResolutionsToMeasure(spaces.back(), o.resolutions)) {
+      for (KeyedLayer& k : DistinctLayers(spaces.back(), LutKeyFormat::kNative, {r})) {
+        layers_by_resolution[r].push_back(std::move(k));
+      }
+    }
+  }
+  int total = 0;
+  for (const auto& [r, layers] : layers_by_resolution) total += static_cast<int>(layers.size());
+
+  MeasureSummary summary;
+  summary.folder = folder.string();
+  summary.blas = BlasInUse();
+  int done = 0;
+  double timed_seconds = 0;
+  for (const auto& [r, layers] : layers_by_resolution) {
+    const std::string path = (folder / fmt::format("tables/{}_lookup_table.yaml", r)).string();
+    Table table = o.resume ? ReadMeasuredTable(path) : Table();
+    for (const KeyedLayer& k : layers) {
+      ++done;
+      if (table.count(k.key)) {
+        ++summary.layers_reused;
+        continue;
+      }
+      const auto layer_start = Clock::now();
+      LayerModule module(k.layer);
+      const torch::Tensor input = torch::randn({1, k.layer.in_channels, k.layer.in_size, k.layer.in_size});
+      const TimingResult t = TimeForward(module, input, o.timer);
+      table[k.key] = {t.median_ms, t.mad_ms, t.runs};
+      WriteMeasuredTable(path, table);  // after every layer: an interrupted run loses at most one
+      ++summary.layers_timed;
+      timed_seconds += std::chrono::duration<double>(Clock::now() - layer_start).count();
+      MeasureProgress p{done, total, k.key, t.median_ms, 0};
+      p.eta_seconds = timed_seconds / summary.layers_timed * (total - done);
+      on_layer(p);
+    }
+  }
+
+  // The per-network constant: what whole networks take beyond the sum of their layers.
+  std::string tables_yaml, constants_yaml;
+  for (const auto& [r, layers] : layers_by_resolution) {
+    tables_yaml += fmt::format("      {}: tables/{}_lookup_table.yaml\n", r, r);
+  }
+  const std::string description =
+      fmt::format("{}, LibTorch {}, {} thread(s), BLAS {}", CpuModel(), TORCH_VERSION, o.threads, summary.blas);
+  auto profile_yaml = [&](const std::string& constants) {
+    YAML::Emitter quoted;
+    quoted << YAML::DoubleQuoted << description;
+    std::vector<std::string> names;
+    for (const SearchSpace& s : spaces) names.push_back(s.name());
+    return fmt::format(
+        "# Written by `edgenas profile measure`: per-layer latency measured on this machine.\n"
+        "device: {}\n"
+        "description: {}\n"
+        "kind: cpu\n"
+        "runtime: LibTorch {} (CPU, eager, inference mode, float32)\n"
+        "batch_size: 1\n"
+        "threads: {}\n"
+        "space: [{}]\n"
+        "key_format: edgenas\n"
+        "metrics:\n"
+        "  latency:\n"
+        "    unit: ms\n{}"
+        "    tables:\n{}"
+        "source: \"edgenas profile measure: warm-up {}, at least {} runs and {} ms per layer; median\"\n",
+        o.device, quoted.c_str(), TORCH_VERSION, o.threads, fmt::join(names, ", "), constants, tables_yaml,
+        o.timer.warmup_runs, o.timer.min_runs, o.timer.min_time_ms);
+  };
+  if (o.calibration_networks > 0) {
+    // Predict with the tables alone first, then time whole networks.
+    WriteFileAtomically((folder / "profile.yaml").string(), profile_yaml(""));
+    const HardwareProfile profile = LoadHardwareProfile(folder.string());
+    std::map<int, std::vector<double>> residuals;
+    Rng rng(o.seed);
+    for (const SearchSpace& space : spaces) {
+      const std::vector<int> resolutions = ResolutionsToMeasure(space, o.resolutions);
+      const LutCostModel model(space, profile, "latency", resolutions);
+      for (int i = 0; i < o.calibration_networks; ++i) {
+        Genome g = space.Sample(rng);
+        const auto& all = space.spec().resolutions;
+        g.genes[0] = static_cast<uint8_t>(
+            std::find(all.begin(), all.end(), resolutions[rng.UniformInt(resolutions.size())]) - all.begin());
+        const NetworkSpec spec = space.Decode(g);
+        Network net(spec);
+        const torch::Tensor input = torch::randn({1, spec.input_channels, spec.resolution, spec.resolution});
+        residuals[spec.resolution].push_back(TimeForward(net, input, o.timer).median_ms - model.Cost(g));
+      }
+    }
+    constants_yaml = "    constant:        # median of (whole network - sum of its layers) over timed networks\n";
+    for (auto& [r, values] : residuals) {
+      std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+      constants_yaml += fmt::format("      {}: {:.6f}\n", r, values[values.size() / 2]);
+    }
+  }
+  WriteFileAtomically((folder / "profile.yaml").string(), profile_yaml(constants_yaml));
+  summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return summary;
+}
+
+ValidationReport ValidateProfile(const std::string& profile_folder, const std::string& space_name, int count,
+                                 uint64_t seed, const TimerOptions& timer,
+                                 const std::function<void(int done, int total)>& on_network) {
+  const HardwareProfile profile = LoadHardwareProfile(profile_folder);
+  const SearchSpace space = LoadSpace(space_name);
+  SetThreads(std::max(1, profile.threads));
+  std::vector<int> resolutions;  // those the profile has tables for
+  for (int r : space.spec().resolutions) {
+    if (profile.metrics.at("latency").ForResolution(r) != nullptr) resolutions.push_back(r);
+  }
+  EDGENAS_THROW_IF_NOT_FMT(!resolutions.empty(), "profile '{}' has no latency table for any resolution of space '{}'",
+                           profile.device, space.name());
+  const LutCostModel model(space, profile, "latency", resolutions);
+  Rng rng(seed);
+  ValidationReport report;
+  for (int i = 0; i < count; ++i) {
+    Genome g = space.Sample(rng);
+    const auto& all = space.spec().resolutions;
+    g.genes[0] = static_cast<uint8_t>(
+        std::find(all.begin(), all.end(), resolutions[rng.UniformInt(resolutions.size())]) - all.begin());
+    const NetworkSpec spec = space.Decode(g);
+    Network net(spec);
+    const torch::Tensor input = torch::randn({1, spec.input_channels, spec.resolution, spec.resolution});
+    report.networks.push_back({space.ToString(g), model.Cost(g), TimeForward(net, input, timer).median_ms});
+    on_network(i + 1, count);
+  }
+  double total = 0;
+  int within5 = 0, within10 = 0;
+  for (const auto& n : report.networks) {
+    const double error = std::abs(n.error_percent());
+    total += error;
+    within5 += error <= 5.0;
+    within10 += error <= 10.0;
+  }
+  report.mean_abs_percent_error = total / count;
+  report.share_within_5_percent = static_cast<double>(within5) / count;
+  report.share_within_10_percent = static_cast<double>(within10) / count;
+  return report;
+}
+
+}  // namespace edgenas

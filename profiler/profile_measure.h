@@ -1,0 +1,80 @@
+// Measuring this machine: `edgenas profile measure` and `edgenas profile validate`.
+//
+//   measure:  DistinctLayers(space) -> a LibTorch module per layer -> TimeRuns at
+//             batch 1 -> tables/<r>_lookup_table.yaml (median, MAD, runs), written
+//             after every layer so an interrupted run resumes where it stopped;
+//             then whole networks are timed to set the per-network constant
+//             (what the per-layer sum misses); then profile.yaml.
+//   validate: random networks, timed end to end, against the profile's prediction.
+//
+// Runs in the edgenas-torch executable (LibTorch side).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "profiler/timer.h"
+
+namespace edgenas {
+
+struct MeasureOptions {
+  std::vector<std::string> spaces;  // built-in names or space files
+  std::vector<int> resolutions;     // restricts spaces with several resolutions; empty: all
+  std::string device;               // the profile's name (folder)
+  std::string out_root;             // folder that holds the profile folder
+  int threads = 1;                  // LibTorch intra-op threads, recorded in profile.yaml
+  TimerOptions timer;
+  int calibration_networks = 20;    // whole networks timed to fit the per-network constant (0: none)
+  uint64_t seed = 0;                // picks the calibration networks
+  bool resume = false;              // keep the layers already in the tables
+  bool replace = false;             // overwrite a finished profile
+};
+
+struct MeasureProgress {
+  int done = 0;
+  int total = 0;
+  std::string key;     // the layer just timed
+  double ms = 0;       // its median
+  double eta_seconds = 0;
+};
+
+struct MeasureSummary {
+  std::string folder;
+  int layers_timed = 0;
+  int layers_reused = 0;  // found in the tables by --resume
+  double seconds = 0;
+  std::string blas;       // the BLAS library LibTorch runs on
+};
+
+MeasureSummary MeasureProfile(const MeasureOptions& options,
+                              const std::function<void(const MeasureProgress&)>& on_layer);
+
+struct ValidationReport {
+  struct Network {
+    std::string arch;
+    double predicted_ms = 0;
+    double measured_ms = 0;
+    double error_percent() const { return 100.0 * (predicted_ms - measured_ms) / measured_ms; }
+  };
+  std::vector<Network> networks;
+  double mean_abs_percent_error = 0;
+  double share_within_5_percent = 0;   // 0..1
+  double share_within_10_percent = 0;  // 0..1
+};
+
+// Times `count` random networks of `space` end to end under the profile's
+// thread count and compares them with the profile's latency.
+ValidationReport ValidateProfile(const std::string& profile_folder, const std::string& space, int count,
+                                 uint64_t seed, const TimerOptions& timer,
+                                 const std::function<void(int done, int total)>& on_network);
+
+// A scatter plot of predicted against measured latency, with the ±10% band.
+std::string ValidationSvg(const ValidationReport& report, const std::string& title);
+
+// "OpenBLAS (/usr/lib/.../libopenblasp-r0.3.21.so)" if LibTorch's BLAS is
+// OpenBLAS, else the library found, or "unknown".
+std::string BlasInUse();
+
+}  // namespace edgenas

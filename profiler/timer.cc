@@ -1,0 +1,62 @@
+#include "profiler/timer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+namespace edgenas {
+
+namespace {
+
+double Median(std::vector<double> values) {
+  const size_t middle = values.size() / 2;
+  std::nth_element(values.begin(), values.begin() + middle, values.end());
+  const double upper = values[middle];
+  if (values.size() % 2 == 1) return upper;
+  return (upper + *std::max_element(values.begin(), values.begin() + middle)) / 2.0;
+}
+
+// Writes and reads a buffer larger than the last-level cache.
+void FlushCaches() {
+  static std::vector<char> buffer = [] {
+    const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    return std::vector<char>(std::max<long>(l3 > 0 ? 2 * l3 : 0, 64L << 20), 1);
+  }();
+  volatile char sink = 0;
+  for (size_t i = 0; i < buffer.size(); i += 64) {
+    buffer[i] = static_cast<char>(buffer[i] + 1);
+    sink = sink + buffer[i];
+  }
+}
+
+}  // namespace
+
+TimingResult TimeRuns(const std::function<void()>& work, const TimerOptions& options) {
+  using Clock = std::chrono::steady_clock;
+  for (int i = 0; i < options.warmup_runs; ++i) work();
+  std::vector<double> times_ms;
+  double total_ms = 0;
+  while (static_cast<int>(times_ms.size()) < options.max_runs &&
+         (static_cast<int>(times_ms.size()) < options.min_runs || total_ms < options.min_time_ms)) {
+    if (options.flush_cache) FlushCaches();
+    const auto start = Clock::now();
+    work();
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    times_ms.push_back(ms);
+    total_ms += ms;
+    if (options.cooldown_ms > 0) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(options.cooldown_ms));
+  }
+  TimingResult result;
+  result.runs = static_cast<int>(times_ms.size());
+  result.median_ms = Median(times_ms);
+  std::vector<double> deviations;
+  for (double t : times_ms) deviations.push_back(std::abs(t - result.median_ms));
+  result.mad_ms = Median(deviations);
+  return result;
+}
+
+}  // namespace edgenas
