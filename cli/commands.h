@@ -7,6 +7,10 @@
 
 namespace edgenas {
 
+// Parses and runs `app`: exit 0 on success, 2 on bad input (usage, or an
+// edgenas::Error, printed on one line), 1 on anything unexpected.
+int RunApp(CLI::App& app, int argc, char** argv);
+
 void AddSpaceCommands(CLI::App& app);   // spaces, space show, arch describe, arch sample
 void AddRecipeCommands(CLI::App& app);   // recipe check
 void AddProfileCommands(CLI::App& app);  // profile list, import, fit

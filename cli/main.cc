@@ -13,7 +13,6 @@
 #include <exception>
 
 #include "cli/commands.h"
-#include "common/error.h"
 
 namespace {
 
@@ -47,17 +46,5 @@ int main(int argc, char** argv) {
   edgenas::AddSpaceCommands(app);
   edgenas::AddRecipeCommands(app);
   edgenas::AddProfileCommands(app);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
-  } catch (const edgenas::Error& e) {
-    std::fprintf(stderr, "%s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "edgenas: unexpected error: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+  return edgenas::RunApp(app, argc, argv);
 }

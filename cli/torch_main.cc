@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "cli/commands.h"
 #include "common/error.h"
 #include "common/file_util.h"
 #include "profiler/profile_measure.h"
@@ -116,17 +117,5 @@ int main(int argc, char** argv) {
   AddTimerOptions(validate, &v->timer);
   validate->callback([v] { Validate(*v); });
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
-  } catch (const Error& e) {
-    std::fprintf(stderr, "%s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "edgenas: unexpected error: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+  return edgenas::RunApp(app, argc, argv);
 }

@@ -73,6 +73,22 @@ TimingResult TimeForward(M& module, const torch::Tensor& input, const TimerOptio
   return TimeRuns([&] { module->forward(input); }, options);
 }
 
+// A uniformly random genome whose resolution is one of `resolutions`.
+Genome SampleAt(const SearchSpace& space, const std::vector<int>& resolutions, Rng& rng) {
+  Genome g = space.Sample(rng);
+  const std::vector<int>& all = space.spec().resolutions;
+  g.genes[0] = static_cast<uint8_t>(
+      std::find(all.begin(), all.end(), resolutions[rng.UniformInt(resolutions.size())]) - all.begin());
+  return g;
+}
+
+// Median time of one whole network, built from its spec, on random input.
+double TimeNetwork(const NetworkSpec& spec, const TimerOptions& timer) {
+  Network net(spec);
+  const torch::Tensor input = torch::randn({1, spec.input_channels, spec.resolution, spec.resolution});
+  return TimeForward(net, input, timer).median_ms;
+}
+
 std::vector<int> ResolutionsToMeasure(const SearchSpace& space, const std::vector<int>& wanted) {
   const std::vector<int>& all = space.spec().resolutions;
   if (all.size() == 1 || wanted.empty()) return all;
@@ -211,14 +227,8 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
       const std::vector<int> resolutions = ResolutionsToMeasure(space, o.resolutions);
       const LutCostModel model(space, profile, "latency", resolutions);
       for (int i = 0; i < o.calibration_networks; ++i) {
-        Genome g = space.Sample(rng);
-        const auto& all = space.spec().resolutions;
-        g.genes[0] = static_cast<uint8_t>(
-            std::find(all.begin(), all.end(), resolutions[rng.UniformInt(resolutions.size())]) - all.begin());
-        const NetworkSpec spec = space.Decode(g);
-        Network net(spec);
-        const torch::Tensor input = torch::randn({1, spec.input_channels, spec.resolution, spec.resolution});
-        residuals[spec.resolution].push_back(TimeForward(net, input, o.timer).median_ms - model.Cost(g));
+        const Genome g = SampleAt(space, resolutions, rng);
+        residuals[space.Resolution(g)].push_back(TimeNetwork(space.Decode(g), o.timer) - model.Cost(g));
       }
     }
     constants_yaml = "    constant:        # median of (whole network - sum of its layers) over timed networks\n";
@@ -248,14 +258,8 @@ ValidationReport ValidateProfile(const std::string& profile_folder, const std::s
   Rng rng(seed);
   ValidationReport report;
   for (int i = 0; i < count; ++i) {
-    Genome g = space.Sample(rng);
-    const auto& all = space.spec().resolutions;
-    g.genes[0] = static_cast<uint8_t>(
-        std::find(all.begin(), all.end(), resolutions[rng.UniformInt(resolutions.size())]) - all.begin());
-    const NetworkSpec spec = space.Decode(g);
-    Network net(spec);
-    const torch::Tensor input = torch::randn({1, spec.input_channels, spec.resolution, spec.resolution});
-    report.networks.push_back({space.ToString(g), model.Cost(g), TimeForward(net, input, timer).median_ms});
+    const Genome g = SampleAt(space, resolutions, rng);
+    report.networks.push_back({space.ToString(g), model.Cost(g), TimeNetwork(space.Decode(g), timer)});
     on_network(i + 1, count);
   }
   double total = 0;
