@@ -23,7 +23,7 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
     const int stage = static_cast<int>(s);
     const StageSpec& st = spec.stages[s];
     for (int b = 0; b < st.max_depth(); ++b) {
-      Slot slot{space.block_gene(stage, b), -1, 1, space.depth_gene(stage), 0};
+      Slot slot{stage, b, space.block_gene(stage, b), -1, 1, space.depth_gene(stage), 0};
       if (space.factored()) {
         slot.second_gene = slot.first_gene + 1;
         slot.second_cardinality = space.genes()[slot.second_gene].cardinality;
@@ -32,7 +32,7 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
       while (slot.min_depth_choice < static_cast<int>(st.depths.size()) && st.depths[slot.min_depth_choice] <= b) {
         ++slot.min_depth_choice;
       }
-      max_choices_ = std::max(max_choices_, space.genes()[slot.first_gene].cardinality * slot.second_cardinality);
+      max_choices_ = std::max(max_choices_, space.NumSlotChoices(stage, b));
       slots_.push_back(slot);
     }
   }
@@ -64,13 +64,7 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
       missing.push_back(fmt::format("{} (resolution {})", key, r));
       return 0.0;
     };
-    // Every slot in use (deepest stages), so layer i of the decode is slot i after the stem.
-    Genome genome{std::vector<uint8_t>(space.genes().size(), 0)};
-    genome.genes[0] = static_cast<uint8_t>(ri);
-    for (size_t s = 0; s < spec.stages.size(); ++s) {
-      const int gene = space.depth_gene(static_cast<int>(s));
-      if (gene >= 0) genome.genes[gene] = static_cast<uint8_t>(spec.stages[s].depths.size() - 1);
-    }
+    const Genome genome = space.DeepestGenome(static_cast<int>(ri));
     const std::vector<std::string> keys = LutKeys(space.Decode(genome), profile.key_format);
     for (size_t i = 0; i < num_fixed; ++i) {
       const size_t layer = i < spec.stem.size() ? i : keys.size() - num_fixed + i;
@@ -78,12 +72,9 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
       fixed_[ri] += layer_fixed_[ri * num_fixed + i];
     }
     for (size_t k = 0; k < slots_.size(); ++k) {
-      const Slot& slot = slots_[k];
       Genome probe = genome;
-      const int choices = space.genes()[slot.first_gene].cardinality * slot.second_cardinality;
-      for (int c = 0; c < choices; ++c) {
-        probe.genes[slot.first_gene] = static_cast<uint8_t>(c / slot.second_cardinality);
-        if (slot.second_gene >= 0) probe.genes[slot.second_gene] = static_cast<uint8_t>(c % slot.second_cardinality);
+      for (int c = 0; c < space.NumSlotChoices(slots_[k].stage, slots_[k].block); ++c) {
+        space.SetSlotChoice(&probe, slots_[k].stage, slots_[k].block, c);
         const std::vector<std::string> probe_keys = LutKeys(space.Decode(probe), profile.key_format);
         block_[(ri * slots_.size() + k) * max_choices_ + c] = lookup(probe_keys[spec.stem.size() + k]);
       }

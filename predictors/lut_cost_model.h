@@ -40,7 +40,12 @@ class LutCostModel {
   const std::string& device() const { return device_; }
 
  private:
+  // A block slot, decoded inline on the hot path with the same choice numbering
+  // as SearchSpace::SetSlotChoice (a call across translation units per slot
+  // would cost more than the array read it feeds).
   struct Slot {
+    int stage;
+    int block;
     int first_gene;        // kernel or operator gene
     int second_gene;       // expand gene, or -1
     int second_cardinality;

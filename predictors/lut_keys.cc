@@ -141,25 +141,14 @@ std::vector<KeyedLayer> DistinctLayers(const SearchSpace& space, LutKeyFormat fo
         std::find(resolutions.begin(), resolutions.end(), spec.resolutions[ri]) == resolutions.end()) {
       continue;
     }
-    // Every slot in use; each choice of each slot in turn. A layer's shape does
-    // not depend on the other slots' choices, so this reaches every layer.
-    Genome genome{std::vector<uint8_t>(space.genes().size(), 0)};
-    genome.genes[0] = static_cast<uint8_t>(ri);
-    for (size_t s = 0; s < spec.stages.size(); ++s) {
-      const int gene = space.depth_gene(static_cast<int>(s));
-      if (gene >= 0) genome.genes[gene] = static_cast<uint8_t>(spec.stages[s].depths.size() - 1);
-    }
+    const Genome genome = space.DeepestGenome(static_cast<int>(ri));
     add(space.Decode(genome));
     for (size_t s = 0; s < spec.stages.size(); ++s) {
+      const int stage = static_cast<int>(s);
       for (int b = 0; b < spec.stages[s].max_depth(); ++b) {
-        // All choices of this slot: kernel x expand (factored), or each operator.
-        const int first = space.block_gene(static_cast<int>(s), b);
-        const int second = space.factored() ? first + 1 : -1;
-        const int second_cardinality = second < 0 ? 1 : space.genes()[second].cardinality;
         Genome probe = genome;
-        for (int c = 0; c < space.genes()[first].cardinality * second_cardinality; ++c) {
-          probe.genes[first] = static_cast<uint8_t>(c / second_cardinality);
-          if (second >= 0) probe.genes[second] = static_cast<uint8_t>(c % second_cardinality);
+        for (int c = 0; c < space.NumSlotChoices(stage, b); ++c) {
+          space.SetSlotChoice(&probe, stage, b, c);
           add(space.Decode(probe));
         }
       }

@@ -186,17 +186,14 @@ std::string WriteFittedProfile(const ProfileFit& fit, const SearchSpace& space, 
   const fs::path folder = fs::path(out_root) / device;
   EDGENAS_THROW_IF_NOT_FMT(replace || !fs::exists(folder / "profile.yaml"),
                            "{} already holds a profile; pass --replace to overwrite it", folder.string());
-  const std::vector<int>& resolutions = space.spec().resolutions;
   std::string tables, constants;
   for (const auto& [resolution, constant] : fit.constant_by_resolution) {
     std::map<std::string, double> entries;  // sorted, for stable files
     if (const auto found = fit.entries_by_resolution.find(resolution); found != fit.entries_by_resolution.end()) {
       entries.insert(found->second.begin(), found->second.end());
     }
-    Genome genome{std::vector<uint8_t>(space.genes().size(), 0)};
-    genome.genes[0] = static_cast<uint8_t>(std::find(resolutions.begin(), resolutions.end(), resolution) -
-                                           resolutions.begin());
-    const std::vector<std::string> keys = LutKeys(space.Decode(genome), format);
+    const std::vector<std::string> keys =
+        LutKeys(space.Decode(space.DeepestGenome(space.ResolutionIndex(resolution))), format);
     const size_t stem = space.spec().stem.size(), head = space.spec().head.size();
     for (size_t i = 0; i < keys.size(); ++i) {
       if ((i < stem || i + head >= keys.size()) && !keys[i].empty()) entries.emplace(keys[i], 0.0);

@@ -76,9 +76,7 @@ TimingResult TimeForward(M& module, const torch::Tensor& input, const TimerOptio
 // A uniformly random genome whose resolution is one of `resolutions`.
 Genome SampleAt(const SearchSpace& space, const std::vector<int>& resolutions, Rng& rng) {
   Genome g = space.Sample(rng);
-  const std::vector<int>& all = space.spec().resolutions;
-  g.genes[0] = static_cast<uint8_t>(
-      std::find(all.begin(), all.end(), resolutions[rng.UniformInt(resolutions.size())]) - all.begin());
+  g.genes[0] = static_cast<uint8_t>(space.ResolutionIndex(resolutions[rng.UniformInt(resolutions.size())]));
   return g;
 }
 
@@ -94,7 +92,7 @@ std::vector<int> ResolutionsToMeasure(const SearchSpace& space, const std::vecto
   if (all.size() == 1 || wanted.empty()) return all;
   std::vector<int> chosen;
   for (int r : wanted) {
-    if (std::find(all.begin(), all.end(), r) != all.end()) chosen.push_back(r);
+    if (space.ResolutionIndex(r) >= 0) chosen.push_back(r);
   }
   EDGENAS_THROW_IF_NOT_FMT(!chosen.empty(), "space '{}' has none of the resolutions {} (it has {})", space.name(),
                            fmt::join(wanted, ", "), fmt::join(all, ", "));

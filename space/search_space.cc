@@ -131,6 +131,37 @@ int SearchSpace::Depth(const Genome& genome, int stage) const {
   return gene < 0 ? spec_.stages[stage].max_depth() : spec_.stages[stage].depths[genome.genes[gene]];
 }
 
+int SearchSpace::ResolutionIndex(int resolution) const {
+  const auto found = std::find(spec_.resolutions.begin(), spec_.resolutions.end(), resolution);
+  return found == spec_.resolutions.end() ? -1 : static_cast<int>(found - spec_.resolutions.begin());
+}
+
+int SearchSpace::NumSlotChoices(int stage, int block) const {
+  const int gene = block_gene_[stage][block];
+  return factored_ ? genes_[gene].cardinality * genes_[gene + 1].cardinality : genes_[gene].cardinality;
+}
+
+void SearchSpace::SetSlotChoice(Genome* genome, int stage, int block, int choice) const {
+  EDGENAS_ASSERT(choice >= 0 && choice < NumSlotChoices(stage, block));
+  const int gene = block_gene_[stage][block];
+  if (!factored_) {
+    genome->genes[gene] = static_cast<uint8_t>(choice);
+    return;
+  }
+  const int expands = genes_[gene + 1].cardinality;
+  genome->genes[gene] = static_cast<uint8_t>(choice / expands);
+  genome->genes[gene + 1] = static_cast<uint8_t>(choice % expands);
+}
+
+Genome SearchSpace::DeepestGenome(int resolution_index) const {
+  Genome genome{std::vector<uint8_t>(genes_.size(), 0)};
+  genome.genes[0] = static_cast<uint8_t>(resolution_index);
+  for (size_t s = 0; s < spec_.stages.size(); ++s) {
+    if (depth_gene_[s] >= 0) genome.genes[depth_gene_[s]] = static_cast<uint8_t>(spec_.stages[s].depths.size() - 1);
+  }
+  return genome;
+}
+
 bool SearchSpace::PreservesShape(int stage, int block) const {
   const StageSpec& s = spec_.stages[stage];
   return block > 0 || (s.stride == 1 && s.out_channels == stage_in_channels_[stage]);

@@ -112,6 +112,18 @@ class SearchSpace {
   int block_gene(int stage, int block) const { return block_gene_[stage][block]; }  // kernel or operator gene
 
   int Resolution(const Genome& genome) const { return spec_.resolutions[genome.genes[0]]; }
+  // Position of `resolution` in spec().resolutions (the resolution gene's value), or -1.
+  int ResolutionIndex(int resolution) const;
+
+  // Block slots are the (stage, block) positions. A slot's choice is one number:
+  // kernel * (number of expand ratios) + expand (factored), or the operator gene.
+  int NumSlotChoices(int stage, int block) const;
+  void SetSlotChoice(Genome* genome, int stage, int block, int choice) const;
+  // Every block slot in use and choice 0 everywhere, at resolution index
+  // `resolution_index`: layer stem.size() + k of its decode is block slot k, and
+  // a slot's layer does not depend on the other slots' choices. Cost tables and
+  // profilers enumerate a space's layers from it.
+  Genome DeepestGenome(int resolution_index) const;
   int Depth(const Genome& genome, int stage) const;  // number of layers of the stage in use
   // The channels entering stage `stage`.
   int StageInputChannels(int stage) const { return stage_in_channels_[stage]; }

@@ -48,27 +48,12 @@ TEST_F(Note10, GeneratedKeysAreExactlyThePublishedOnes) {
   for (int r : {160, 192, 224}) {
     SCOPED_TRACE(r);
     std::set<std::string> generated;
-    const int ri = static_cast<int>(std::find(space_.spec().resolutions.begin(), space_.spec().resolutions.end(), r) -
-                                    space_.spec().resolutions.begin());
-    for (const Genome& g : [&] {
-           // Every kernel/expand choice in every slot, at full depth.
-           std::vector<Genome> all;
-           for (int k = 0; k < 3; ++k) {
-             for (int e = 0; e < 3; ++e) {
-               Genome g{std::vector<uint8_t>(space_.genes().size(), 0)};
-               g.genes[0] = static_cast<uint8_t>(ri);
-               for (int s = 0; s < 5; ++s) {
-                 g.genes[space_.depth_gene(s)] = 2;
-                 for (int b = 0; b < 4; ++b) {
-                   g.genes[space_.block_gene(s, b)] = static_cast<uint8_t>(k);
-                   g.genes[space_.block_gene(s, b) + 1] = static_cast<uint8_t>(e);
-                 }
-               }
-               all.push_back(g);
-             }
-           }
-           return all;
-         }()) {
+    // Every kernel/expand choice in every slot, at full depth.
+    for (int choice = 0; choice < 9; ++choice) {
+      Genome g = space_.DeepestGenome(space_.ResolutionIndex(r));
+      for (int s = 0; s < 5; ++s) {
+        for (int b = 0; b < 4; ++b) space_.SetSlotChoice(&g, s, b, choice);
+      }
       for (const std::string& key : LutKeys(space_.Decode(g), LutKeyFormat::kOfa)) generated.insert(key);
     }
     std::set<std::string> published;

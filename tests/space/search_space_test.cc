@@ -104,6 +104,23 @@ TEST(SearchSpace, SkipOperatorsBecomeConvOnlyWhereTheShapeChanges) {
   EXPECT_EQ(proxyless.genes()[proxyless.block_gene(3, 0)].cardinality, 6);  // 80 -> 96, stride 1
 }
 
+TEST(SearchSpace, SlotsAndDeepestGenome) {
+  const SearchSpace ofa = LoadSpace("ofa_mbv3_w1.2");
+  EXPECT_EQ(ofa.ResolutionIndex(192), 8);
+  EXPECT_EQ(ofa.ResolutionIndex(150), -1);
+  EXPECT_EQ(ofa.NumSlotChoices(2, 3), 9);
+  Genome g = ofa.DeepestGenome(ofa.ResolutionIndex(192));
+  EXPECT_EQ(ofa.ToString(g), "r192-k3333.3333.3333.3333.3333-e3333.3333.3333.3333.3333");
+  ofa.SetSlotChoice(&g, 1, 2, 7);  // kernel index 2 (7), expand index 1 (4)
+  EXPECT_EQ(ofa.ToString(g), "r192-k3333.3373.3333.3333.3333-e3333.3343.3333.3333.3333");
+
+  const SearchSpace macro = LoadSpace("nas_bench_macro");
+  Genome m = macro.DeepestGenome(0);
+  macro.SetSlotChoice(&m, 2, 1, 2);
+  EXPECT_EQ(macro.ToString(m), "00000020");  // stage 2 is layers 5-7
+  EXPECT_EQ(macro.NumSlotChoices(0, 0), 3);
+}
+
 class EverySpace : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EverySpace, SampleMutateCrossoverStayValidAndAreSeeded) {
