@@ -1,6 +1,7 @@
 #include "predictors/hardware_profile.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -149,6 +150,81 @@ HardwareProfile LoadBuiltinProfile(const std::string& device) {
                       JoinStrings(names));
   }
   return LoadHardwareProfile(folder);
+}
+
+namespace {
+
+// One value for resolution 0 alone is written as a scalar, else as a map.
+template <typename T>
+void EmitPerResolution(YAML::Emitter& out, const std::map<int, T>& values) {
+  if (values.size() == 1 && values.begin()->first == 0) {
+    out << values.begin()->second;
+    return;
+  }
+  out << YAML::BeginMap;
+  for (const auto& [resolution, value] : values) out << YAML::Key << resolution << YAML::Value << value;
+  out << YAML::EndMap;
+}
+
+}  // namespace
+
+void WriteProfileYaml(const std::string& folder, const HardwareProfile& info,
+                      const std::map<std::string, MetricFiles>& metrics, const std::string& comment) {
+  YAML::Emitter out;
+  out.SetDoublePrecision(17);
+  out << YAML::BeginMap;
+  out << YAML::Key << "device" << YAML::Value << info.device;
+  for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"description", info.description},
+                                   {"kind", info.kind},
+                                   {"runtime", info.runtime}}) {
+    if (!value.empty()) out << YAML::Key << key << YAML::Value << value;
+  }
+  out << YAML::Key << "batch_size" << YAML::Value << info.batch_size;
+  out << YAML::Key << "threads" << YAML::Value << info.threads;
+  out << YAML::Key << "space" << YAML::Value;
+  if (info.spaces.size() == 1) {
+    out << info.spaces[0];
+  } else {
+    out << YAML::Flow << info.spaces;
+  }
+  out << YAML::Key << "key_format" << YAML::Value << LutKeyFormatToString(info.key_format);
+  out << YAML::Key << "metrics" << YAML::Value << YAML::BeginMap;
+  for (const auto& [name, metric] : metrics) {
+    out << YAML::Key << name << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "unit" << YAML::Value << metric.unit;
+    if (!metric.constants.empty()) {
+      out << YAML::Key << "constant" << YAML::Value;
+      EmitPerResolution(out, metric.constants);
+    }
+    out << YAML::Key << "tables" << YAML::Value;
+    EmitPerResolution(out, metric.tables);
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+  if (!info.source.empty()) out << YAML::Key << "source" << YAML::Value << info.source;
+  if (!info.license.empty()) out << YAML::Key << "license" << YAML::Value << info.license;
+  out << YAML::EndMap;
+  std::string header;
+  for (const std::string& line : SplitString(comment, '\n')) header += "# " + line + "\n";
+  WriteFileAtomically((fs::path(folder) / "profile.yaml").string(), header + out.c_str() + "\n");
+}
+
+void WriteTableFile(const std::string& path, const std::map<std::string, std::map<std::string, double>>& entries) {
+  YAML::Emitter out;
+  out.SetDoublePrecision(17);  // round-trips every double exactly
+  out << YAML::BeginMap;
+  for (const auto& [key, fields] : entries) {
+    out << YAML::Key << key << YAML::Value << YAML::BeginMap;
+    for (const auto& [field, value] : fields) out << YAML::Key << field << YAML::Value << value;
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+  WriteFileAtomically(path, std::string(out.c_str()) + "\n");
+}
+
+void CheckProfileFolderFree(const std::string& folder, bool replace) {
+  EDGENAS_THROW_IF_NOT_FMT(replace || !fs::exists(fs::path(folder) / "profile.yaml"),
+                           "{} already holds a profile; pass --replace to overwrite it", folder);
 }
 
 }  // namespace edgenas

@@ -64,4 +64,29 @@ std::vector<std::string> BuiltinProfileNames();
 // A shipped profile by device name; an unknown name lists the known ones.
 HardwareProfile LoadBuiltinProfile(const std::string& device);
 
+// Writing profiles: import, fit and measure all go through these, so every
+// profile on disk has the one format LoadHardwareProfile reads.
+
+// What profile.yaml says about one metric: the unit, the table file per
+// resolution (resolution 0: one file whose keys carry the shapes), and the
+// optional per-network constant per resolution.
+struct MetricFiles {
+  std::string unit;
+  std::map<int, std::string> tables;  // relative to the profile folder
+  std::map<int, double> constants;
+};
+
+// Writes <folder>/profile.yaml atomically: device to license from `info` (its
+// loaded metrics are not used), the metrics from `metrics`, and `comment` as
+// the file's first lines.
+void WriteProfileYaml(const std::string& folder, const HardwareProfile& info,
+                      const std::map<std::string, MetricFiles>& metrics, const std::string& comment);
+
+// Writes a table atomically: key -> {field: value}. Published tables carry
+// `mean`; measured ones `median`, `mad` and `count`. Doubles round-trip exactly.
+void WriteTableFile(const std::string& path, const std::map<std::string, std::map<std::string, double>>& entries);
+
+// Throws unless `folder` holds no profile yet, or `replace` allows overwriting it.
+void CheckProfileFolderFree(const std::string& folder, bool replace);
+
 }  // namespace edgenas

@@ -6,7 +6,6 @@
 #include <numeric>
 
 #include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 
@@ -184,52 +183,33 @@ std::string WriteFittedProfile(const ProfileFit& fit, const SearchSpace& space, 
                                bool replace) {
   namespace fs = std::filesystem;
   const fs::path folder = fs::path(out_root) / device;
-  EDGENAS_THROW_IF_NOT_FMT(replace || !fs::exists(folder / "profile.yaml"),
-                           "{} already holds a profile; pass --replace to overwrite it", folder.string());
-  std::string tables, constants;
+  CheckProfileFolderFree(folder.string(), replace);
+  MetricFiles latency{"ms", {}, fit.constant_by_resolution};
   for (const auto& [resolution, constant] : fit.constant_by_resolution) {
-    std::map<std::string, double> entries;  // sorted, for stable files
+    std::map<std::string, std::map<std::string, double>> entries;
     if (const auto found = fit.entries_by_resolution.find(resolution); found != fit.entries_by_resolution.end()) {
-      entries.insert(found->second.begin(), found->second.end());
+      for (const auto& [key, value] : found->second) entries[key]["mean"] = value;
     }
+    // The stem and head are in the constant; their keys must exist for the cost model.
     const std::vector<std::string> keys =
         LutKeys(space.Decode(space.DeepestGenome(space.ResolutionIndex(resolution))), format);
     const size_t stem = space.spec().stem.size(), head = space.spec().head.size();
     for (size_t i = 0; i < keys.size(); ++i) {
-      if ((i < stem || i + head >= keys.size()) && !keys[i].empty()) entries.emplace(keys[i], 0.0);
+      if ((i < stem || i + head >= keys.size()) && !keys[i].empty()) entries[keys[i]]["mean"] = 0.0;
     }
-    YAML::Emitter out;
-    out.SetDoublePrecision(17);
-    out << YAML::BeginMap;
-    for (const auto& [key, value] : entries) {
-      out << YAML::Key << key << YAML::Value << YAML::BeginMap << YAML::Key << "mean" << YAML::Value << value
-          << YAML::EndMap;
-    }
-    out << YAML::EndMap;
     const std::string name = fmt::format("tables/{}_lookup_table.yaml", resolution);
-    WriteFileAtomically((folder / name).string(), std::string(out.c_str()) + "\n");
-    tables += fmt::format("      {}: {}\n", resolution, name);
-    constants += fmt::format("      {}: {:.17g}\n", resolution, constant);
+    WriteTableFile((folder / name).string(), entries);
+    latency.tables[resolution] = name;
   }
-  YAML::Emitter quoted;
-  quoted << YAML::DoubleQuoted << source;
-  WriteFileAtomically(
-      (folder / "profile.yaml").string(),
-      fmt::format("# Written by `edgenas profile fit`: per-block entries fitted to whole-network timings.\n"
-                  "# Stem, head and per-network overhead are in `constant`; their table entries are 0.\n"
-                  "device: {}\n"
-                  "kind: unknown\n"
-                  "batch_size: 1\n"
-                  "threads: 0\n"
-                  "space: {}\n"
-                  "key_format: {}\n"
-                  "metrics:\n"
-                  "  latency:\n"
-                  "    unit: ms\n"
-                  "    constant:\n{}"
-                  "    tables:\n{}"
-                  "source: {}\n",
-                  device, space.name(), LutKeyFormatToString(format), constants, tables, quoted.c_str()));
+  HardwareProfile info;
+  info.device = device;
+  info.kind = "unknown";
+  info.spaces = {space.name()};
+  info.key_format = format;
+  info.source = source;
+  WriteProfileYaml(folder.string(), info, {{"latency", latency}},
+                   "Written by `edgenas profile fit`: per-block entries fitted to whole-network timings.\n"
+                   "Stem, head and per-network overhead are in `constant`; their table entries are 0.");
   return folder.string();
 }
 

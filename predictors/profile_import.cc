@@ -1,7 +1,6 @@
 #include "predictors/profile_import.h"
 
 #include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 #include <map>
@@ -35,27 +34,6 @@ const HwNasBenchDevice kHwNasBenchDevices[] = {
     {"fpga", "fpga", "fpga", "FPGA accelerator, estimated by HW-NAS-Bench, not measured"},
 };
 
-// key -> {mean: value}, the same table layout as Once-for-All's files.
-std::string TableYaml(const nlohmann::json& entries) {
-  YAML::Emitter out;
-  out.SetDoublePrecision(17);  // round-trips every double exactly
-  out << YAML::BeginMap;
-  for (const auto& [key, value] : entries.items()) {
-    EDGENAS_THROW_IF_NOT_FMT(value.is_number(), "HW-NAS-Bench entry '{}' is not a number", key);
-    out << YAML::Key << key << YAML::Value << YAML::BeginMap << YAML::Key << "mean" << YAML::Value
-        << value.get<double>() << YAML::EndMap;
-  }
-  out << YAML::EndMap;
-  return std::string(out.c_str()) + "\n";
-}
-
-// Free text as a YAML scalar, quoted as needed.
-std::string YamlText(const std::string& text) {
-  YAML::Emitter out;
-  out << YAML::DoubleQuoted << text;
-  return out.c_str();
-}
-
 }  // namespace
 
 std::vector<std::string> ImportHwNasBench(const std::string& json_path, const std::string& out_root, bool replace) {
@@ -74,31 +52,31 @@ std::vector<std::string> ImportHwNasBench(const std::string& json_path, const st
     EDGENAS_THROW_IF_NOT_FMT(!metrics.empty(), "{}: no '{}_latency' entry; is this HW-NAS-Bench's FBNet dump?",
                              json_path, d.prefix);
     const fs::path folder = fs::path(out_root) / d.device;
-    EDGENAS_THROW_IF_NOT_FMT(replace || !fs::exists(folder / "profile.yaml"),
-                             "{} already holds a profile; pass --replace to overwrite it", folder.string());
-    std::string metric_yaml;
+    CheckProfileFolderFree(folder.string(), replace);
+    std::map<std::string, MetricFiles> files;
     for (const auto& [metric, unit] : metrics) {
+      // One table for both FBNet configs: HW-NAS-Bench's keys carry the shapes.
       const std::string table = fmt::format("tables/{}_{}.yaml", metric, unit);
-      WriteFileAtomically((folder / table).string(), TableYaml(json[fmt::format("{}_{}", d.prefix, metric)]));
-      metric_yaml += fmt::format("  {}:\n    unit: {}\n    tables: {}   # one table: its keys carry the shapes\n",
-                                 metric, unit, table);
+      std::map<std::string, std::map<std::string, double>> entries;
+      for (const auto& [key, value] : json[fmt::format("{}_{}", d.prefix, metric)].items()) {
+        EDGENAS_THROW_IF_NOT_FMT(value.is_number(), "{}: HW-NAS-Bench entry '{}' is not a number", json_path, key);
+        entries[key]["mean"] = value.get<double>();
+      }
+      WriteTableFile((folder / table).string(), entries);
+      files[metric] = MetricFiles{unit, {{0, table}}, {}};
     }
-    WriteFileAtomically((folder / "profile.yaml").string(),
-                        fmt::format("# Written by `edgenas profile import --format hwnasbench`.\n"
-                                    "device: {}\n"
-                                    "description: {}\n"
-                                    "kind: {}\n"
-                                    "runtime: as measured or estimated by HW-NAS-Bench (see the paper)\n"
-                                    "batch_size: 1\n"
-                                    "threads: 0            # not stated by the source\n"
-                                    "space: [fbnet, fbnet_cifar100]\n"
-                                    "key_format: hwnasbench\n"
-                                    "metrics:\n{}"
-                                    "source: >-\n"
-                                    "  HW-NAS-Bench (Li et al., ICLR 2021), FBNet metrics of HW-NAS-Bench-v1_0.pickle, as\n"
-                                    "  dumped to JSON in fracapuano/sim-is-more fbnet_cached_metrics.json (commit c8a9073)\n"
-                                    "license: MIT (HW-NAS-Bench, GaTech-EIC)\n",
-                                    d.device, d.description, d.kind, metric_yaml));
+    HardwareProfile info;
+    info.device = d.device;
+    info.description = d.description;
+    info.kind = d.kind;
+    info.runtime = "as measured or estimated by HW-NAS-Bench (see the paper); threads not stated";
+    info.spaces = {"fbnet", "fbnet_cifar100"};
+    info.key_format = LutKeyFormat::kHwNasBench;
+    info.source =
+        "HW-NAS-Bench (Li et al., ICLR 2021), FBNet metrics of HW-NAS-Bench-v1_0.pickle, as dumped to JSON in "
+        "fracapuano/sim-is-more fbnet_cached_metrics.json (commit c8a9073)";
+    info.license = "MIT (HW-NAS-Bench, GaTech-EIC)";
+    WriteProfileYaml(folder.string(), info, files, "Written by `edgenas profile import --format hwnasbench`.");
     written.push_back(d.device);
   }
   return written;
@@ -126,33 +104,26 @@ void ImportPublishedTables(const PublishedTableImport& r, const std::string& out
     tables[resolution] = r.input;
   }
   const fs::path folder = fs::path(out_root) / r.device;
-  EDGENAS_THROW_IF_NOT_FMT(replace || !fs::exists(folder / "profile.yaml"),
-                           "{} already holds a profile; pass --replace to overwrite it", folder.string());
+  CheckProfileFolderFree(folder.string(), replace);
   // Build the profile in a scratch folder, prove it costs the space, then move it into place.
   const fs::path scratch = fs::path(out_root) / ".importing" / r.device;
   fs::remove_all(scratch);
-  std::string table_yaml;
+  MetricFiles latency{"ms", {}, {}};
   for (const auto& [resolution, file] : tables) {
+    // Copied byte for byte: published tables drop in unchanged.
     const std::string name = fmt::format("tables/{}_lookup_table.yaml", resolution);
     WriteFileAtomically((scratch / name).string(), ReadFile(file.string()));
-    table_yaml += fmt::format("      {}: {}\n", resolution, name);
+    latency.tables[resolution] = name;
   }
-  WriteFileAtomically((scratch / "profile.yaml").string(),
-                      fmt::format("# Written by `edgenas profile import --format {}`.\n"
-                                  "device: {}\n"
-                                  "description: {}\n"
-                                  "kind: {}\n"
-                                  "batch_size: 1\n"
-                                  "threads: 0            # not stated by the source\n"
-                                  "space: {}\n"
-                                  "key_format: {}\n"
-                                  "metrics:\n"
-                                  "  latency:\n"
-                                  "    unit: ms\n"
-                                  "    tables:\n{}"
-                                  "source: {}\n",
-                                  r.format, r.device, YamlText(r.description), YamlText(r.kind), r.space, r.format,
-                                  table_yaml, YamlText(r.source)));
+  HardwareProfile info;
+  info.device = r.device;
+  info.description = r.description;
+  info.kind = r.kind;
+  info.spaces = {r.space};
+  info.key_format = format;
+  info.source = r.source;
+  WriteProfileYaml(scratch.string(), info, {{"latency", latency}},
+                   fmt::format("Written by `edgenas profile import --format {}`.", r.format));
   try {
     HardwareProfile profile = LoadHardwareProfile(scratch.string());
     std::vector<int> resolutions;

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 #include <torch/version.h>
-#include <yaml-cpp/yaml.h>
 
 #include <dlfcn.h>
 
@@ -45,16 +44,9 @@ Table ReadMeasuredTable(const std::string& path) {
 }
 
 void WriteMeasuredTable(const std::string& path, const Table& table) {
-  YAML::Emitter out;
-  out.SetDoublePrecision(6);
-  out << YAML::BeginMap;
-  for (const auto& [key, e] : table) {
-    out << YAML::Key << key << YAML::Value << YAML::BeginMap << YAML::Key << "median" << YAML::Value << e.median_ms
-        << YAML::Key << "mad" << YAML::Value << e.mad_ms << YAML::Key << "count" << YAML::Value << e.runs
-        << YAML::EndMap;
-  }
-  out << YAML::EndMap;
-  WriteFileAtomically(path, std::string(out.c_str()) + "\n");
+  std::map<std::string, std::map<std::string, double>> entries;
+  for (const auto& [key, e] : table) entries[key] = {{"median", e.median_ms}, {"mad", e.mad_ms}, {"count", e.runs}};
+  WriteTableFile(path, entries);
 }
 
 std::string CpuModel() {
@@ -186,38 +178,25 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
   }
 
   // The per-network constant: what whole networks take beyond the sum of their layers.
-  std::string tables_yaml, constants_yaml;
-  for (const auto& [r, layers] : layers_by_resolution) {
-    tables_yaml += fmt::format("      {}: tables/{}_lookup_table.yaml\n", r, r);
-  }
-  const std::string description =
-      fmt::format("{}, LibTorch {}, {} thread(s), BLAS {}", CpuModel(), TORCH_VERSION, o.threads, summary.blas);
-  auto profile_yaml = [&](const std::string& constants) {
-    YAML::Emitter quoted;
-    quoted << YAML::DoubleQuoted << description;
-    std::vector<std::string> names;
-    for (const SearchSpace& s : spaces) names.push_back(s.name());
-    return fmt::format(
-        "# Written by `edgenas profile measure`: per-layer latency measured on this machine.\n"
-        "device: {}\n"
-        "description: {}\n"
-        "kind: cpu\n"
-        "runtime: LibTorch {} (CPU, eager, inference mode, float32)\n"
-        "batch_size: 1\n"
-        "threads: {}\n"
-        "space: [{}]\n"
-        "key_format: edgenas\n"
-        "metrics:\n"
-        "  latency:\n"
-        "    unit: ms\n{}"
-        "    tables:\n{}"
-        "source: \"edgenas profile measure: warm-up {}, at least {} runs and {} ms per layer; median\"\n",
-        o.device, quoted.c_str(), TORCH_VERSION, o.threads, fmt::join(names, ", "), constants, tables_yaml,
-        o.timer.warmup_runs, o.timer.min_runs, o.timer.min_time_ms);
-  };
+  MetricFiles latency{"ms", {}, {}};
+  for (const auto& [r, layers] : layers_by_resolution) latency.tables[r] = fmt::format("tables/{}_lookup_table.yaml", r);
+  HardwareProfile info;
+  info.device = o.device;
+  info.description = fmt::format("{}, LibTorch {}, {} thread(s), BLAS {}", CpuModel(), TORCH_VERSION, o.threads,
+                                 summary.blas);
+  info.kind = "cpu";
+  info.runtime = fmt::format("LibTorch {} (CPU, eager, inference mode, float32)", TORCH_VERSION);
+  info.threads = o.threads;
+  for (const SearchSpace& s : spaces) info.spaces.push_back(s.name());
+  info.key_format = LutKeyFormat::kNative;
+  info.source = fmt::format("edgenas profile measure: warm-up {}, at least {} runs and {} ms per layer; median",
+                            o.timer.warmup_runs, o.timer.min_runs, o.timer.min_time_ms);
+  const std::string comment =
+      "Written by `edgenas profile measure`: per-layer latency measured on this machine.\n"
+      "constant: median of (whole network - sum of its layers) over the calibration networks.";
   if (o.calibration_networks > 0) {
     // Predict with the tables alone first, then time whole networks.
-    WriteFileAtomically((folder / "profile.yaml").string(), profile_yaml(""));
+    WriteProfileYaml(folder.string(), info, {{"latency", latency}}, comment);
     const HardwareProfile profile = LoadHardwareProfile(folder.string());
     std::map<int, std::vector<double>> residuals;
     Rng rng(o.seed);
@@ -229,13 +208,12 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
         residuals[space.Resolution(g)].push_back(TimeNetwork(space.Decode(g), o.timer) - model.Cost(g));
       }
     }
-    constants_yaml = "    constant:        # median of (whole network - sum of its layers) over timed networks\n";
     for (auto& [r, values] : residuals) {
       std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
-      constants_yaml += fmt::format("      {}: {:.6f}\n", r, values[values.size() / 2]);
+      latency.constants[r] = values[values.size() / 2];
     }
   }
-  WriteFileAtomically((folder / "profile.yaml").string(), profile_yaml(constants_yaml));
+  WriteProfileYaml(folder.string(), info, {{"latency", latency}}, comment);
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return summary;
 }
