@@ -148,6 +148,12 @@ SearchSettings ReadSearch(const YamlNode& node, const SearchSpace& space) {
   return s;
 }
 
+// A metric as written in the recipe, with the node to point errors at.
+struct MetricUse {
+  Metric metric;
+  YamlNode node;
+};
+
 Metric ReadMetric(const YamlNode& node, const std::string& text) {
   static const std::vector<std::string> kPlain = {"accuracy", "macs", "params", "peak_memory"};
   const size_t at = text.find('@');
@@ -183,12 +189,13 @@ Metric ReadMetric(const YamlNode& node, const std::string& text) {
   return m;
 }
 
-std::vector<Objective> ReadObjectives(const YamlNode& node) {
+std::vector<Objective> ReadObjectives(const YamlNode& node, std::vector<MetricUse>* uses) {
   node.CheckKeys({"maximize", "minimize"});
   std::vector<Objective> objectives;
   for (const auto& [key, value] : node.Entries()) {
     for (const YamlNode& item : value.Items()) {
       const Metric metric = ReadMetric(item, item.AsString());
+      uses->push_back({metric, item});
       for (const Objective& previous : objectives) {
         if (previous.metric.ToString() == metric.ToString()) {
           item.Fail(fmt::format("objective '{}' is listed twice", metric.ToString()));
@@ -201,10 +208,11 @@ std::vector<Objective> ReadObjectives(const YamlNode& node) {
   return objectives;
 }
 
-std::vector<Constraint> ReadConstraints(const YamlNode& node) {
+std::vector<Constraint> ReadConstraints(const YamlNode& node, std::vector<MetricUse>* uses) {
   std::vector<Constraint> constraints;
   for (const auto& [key, value] : node.Entries()) {
     Constraint c{ReadMetric(key, key.AsString()), std::nullopt, std::nullopt};
+    uses->push_back({c.metric, key});
     value.CheckKeys({"min", "max"});
     if (const auto min = value.Find("min")) c.min = min->AsDouble(-1e300, 1e300);
     if (const auto max = value.Find("max")) c.max = max->AsDouble(-1e300, 1e300);
@@ -250,26 +258,18 @@ SearchSpace ReadSpace(const YamlNode& node, const std::string& recipe_path, std:
 // Every device metric must be costable for this space at the recipe's
 // resolutions: the profile loads, has the metric and every key the space needs.
 // Compiling the cost model here finds a missing key before any work starts.
-void CheckDeviceMetrics(const YamlNode& root, const SearchSpace& space, const Recipe& recipe) {
+void CheckDeviceMetrics(const std::vector<MetricUse>& uses, const SearchSpace& space, const std::vector<int>& resolutions) {
   std::vector<std::string> checked;
-  auto check = [&](const Metric& metric, const YamlNode& node) {
-    if (metric.device.empty() || std::find(checked.begin(), checked.end(), metric.ToString()) != checked.end()) return;
+  for (const MetricUse& use : uses) {
+    const Metric& metric = use.metric;
+    if (metric.device.empty() || std::find(checked.begin(), checked.end(), metric.ToString()) != checked.end()) continue;
     checked.push_back(metric.ToString());
     try {
       const HardwareProfile profile = LoadBuiltinProfile(metric.device);
-      LutCostModel(space, profile, metric.kind == Metric::Kind::kLatency ? "latency" : "energy",
-                   recipe.search.resolutions);
+      LutCostModel(space, profile, metric.kind == Metric::Kind::kLatency ? "latency" : "energy", resolutions);
     } catch (const Error& e) {
-      node.Fail(fmt::format("'{}': {}", metric.ToString(), e.what()));
+      use.node.Fail(fmt::format("'{}': {}", metric.ToString(), e.what()));
     }
-  };
-  if (const auto objectives = root.Find("objectives")) {
-    for (const auto& [key, value] : objectives->Entries()) {
-      for (const YamlNode& item : value.Items()) check(ReadMetric(item, item.AsString()), item);
-    }
-  }
-  if (const auto constraints = root.Find("constraints")) {
-    for (const auto& [key, value] : constraints->Entries()) check(ReadMetric(key, key.AsString()), key);
   }
 }
 
@@ -292,10 +292,11 @@ Recipe LoadRecipe(const std::string& path) {
   const SearchSpace space = ReadSpace(root.Get("space"), path, &recipe.space);
   recipe.seed = static_cast<uint64_t>(root.IntOr("seed", 0, 0, (int64_t{1} << 32) - 1));
   recipe.search = ReadSearch(root.Get("search"), space);
-  recipe.objectives = ReadObjectives(root.Get("objectives"));
-  if (const auto constraints = root.Find("constraints")) recipe.constraints = ReadConstraints(*constraints);
+  std::vector<MetricUse> uses;
+  recipe.objectives = ReadObjectives(root.Get("objectives"), &uses);
+  if (const auto constraints = root.Find("constraints")) recipe.constraints = ReadConstraints(*constraints, &uses);
 
-  CheckDeviceMetrics(root, space, recipe);
+  CheckDeviceMetrics(uses, space, recipe.search.resolutions);
 
   const bool single_objective = recipe.search.algorithm != SearchAlgorithm::kNsga2;
   if (single_objective && recipe.objectives.size() != 1) {
@@ -307,10 +308,8 @@ Recipe LoadRecipe(const std::string& path) {
   }
 
   bool uses_accuracy = false;
-  std::vector<Metric> metrics;
-  for (const Objective& o : recipe.objectives) metrics.push_back(o.metric);
-  for (const Constraint& c : recipe.constraints) metrics.push_back(c.metric);
-  for (const Metric& m : metrics) {
+  for (const MetricUse& use : uses) {
+    const Metric& m = use.metric;
     uses_accuracy |= m.kind == Metric::Kind::kAccuracy;
     if (!m.device.empty() && std::find(recipe.devices.begin(), recipe.devices.end(), m.device) == recipe.devices.end()) {
       recipe.devices.push_back(m.device);
