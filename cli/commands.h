@@ -4,12 +4,16 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
 
 namespace edgenas {
 
 // Parses and runs `app`: exit 0 on success, 2 on bad input (usage, or an
 // edgenas::Error, printed on one line), 1 on anything unexpected.
 int RunApp(CLI::App& app, int argc, char** argv);
+
+// --out (default <DataRoot()>/hw_profiles) and --replace, for the commands that write a profile.
+void AddProfileOutputOptions(CLI::App* command, std::string* out_root, bool* replace);
 
 void AddSpaceCommands(CLI::App& app);   // spaces, space show, arch describe, arch sample
 void AddRecipeCommands(CLI::App& app);   // recipe check

@@ -42,14 +42,13 @@ std::string DescribeNetworkText(const SearchSpace& space, const Genome& genome, 
     const LayerStats& s = stats.layers[i];
     const bool mb = l.op == LayerOp::kMBConv;
     const bool has_kernel = l.op == LayerOp::kConv || mb;
-    out += fmt::format("{:<8} {:<8} {:>14} {:>14} {:>2} {:>2} {:>6} {:>5} {:>3} {:<6} {:>4} {:>13} {:>11} {:>12}\n",
+    out += fmt::format("{:<8} {:<8} {:>14} {:>14} {:>2} {:>2} {:>6} {:>5} {:>3} {:<6} {:>4} {:>13} {:>11} {:>12}",
                        l.name, LayerOpToString(l.op), Shape(l.in_size, l.in_channels), Shape(l.out_size, l.out_channels),
                        has_kernel ? std::to_string(l.kernel) : "-", has_kernel ? std::to_string(l.stride) : "-",
                        mb ? fmt::format("{:g}", l.expand_ratio) : "-", mb ? std::to_string(l.mid_channels) : "-",
                        mb ? (l.se ? "yes" : "no") : "-", ActivationToString(l.activation),
                        l.residual || l.op == LayerOp::kIdentity ? "yes" : "no", WithThousands(s.macs),
                        WithThousands(s.params), Kilobytes(s.peak_activations));
-    out.pop_back();  // the newline; cost columns follow
     for (const CostColumn& c : costs) out += fmt::format(" {:>18.4f}", c.per_layer[i]);
     out += "\n";
   }

@@ -107,6 +107,12 @@ void ListProfiles() {
 
 }  // namespace
 
+void AddProfileOutputOptions(CLI::App* command, std::string* out_root, bool* replace) {
+  *out_root = DataRoot() + "/hw_profiles";
+  command->add_option("--out", *out_root, "Folder that holds the profile folders")->capture_default_str();
+  command->add_flag("--replace", *replace, "Overwrite a profile that already exists");
+}
+
 void AddProfileCommands(CLI::App& app) {
   CLI::App* profile = app.add_subcommand("profile", "Hardware profiles: per-device latency/energy tables (docs/hardware_profiles.md)");
   profile->require_subcommand(1);
@@ -130,9 +136,7 @@ void AddProfileCommands(CLI::App& app) {
   import->add_option("--source", o->request.source, "Where the tables come from, recorded in profile.yaml");
   import->add_option("--kind", o->request.kind, "phone, cpu, edge_gpu, asic, fpga, ...")->capture_default_str();
   import->add_option("--description", o->request.description, "One line about the device and how it was measured");
-  o->out_root = DataRoot() + "/hw_profiles";
-  import->add_option("--out", o->out_root, "Folder to write the profile folders into")->capture_default_str();
-  import->add_flag("--replace", o->replace, "Overwrite profiles that already exist");
+  AddProfileOutputOptions(import, &o->out_root, &o->replace);
   import->callback([o] { Import(*o); });
 
   auto f = std::make_shared<FitOptions>();
@@ -148,9 +152,7 @@ void AddProfileCommands(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
   fit->add_option("--seed", f->fit.seed, "Shuffles the folds")->capture_default_str();
-  f->out_root = DataRoot() + "/hw_profiles";
-  fit->add_option("--out", f->out_root, "Folder to write the profile folder into")->capture_default_str();
-  fit->add_flag("--replace", f->replace, "Overwrite a profile that already exists");
+  AddProfileOutputOptions(fit, &f->out_root, &f->replace);
   fit->callback([f] { Fit(*f); });
 }
 

@@ -99,10 +99,8 @@ int main(int argc, char** argv) {
                       "Whole networks timed per space to fit the per-network constant")
       ->capture_default_str();
   measure->add_option("--seed", m->seed, "Picks the calibration networks")->capture_default_str();
-  m->out_root = DataRoot() + "/hw_profiles";
-  measure->add_option("--out", m->out_root, "Folder to write the profile folder into")->capture_default_str();
+  AddProfileOutputOptions(measure, &m->out_root, &m->replace);
   measure->add_flag("--resume", m->resume, "Keep the layers an interrupted run already timed");
-  measure->add_flag("--replace", m->replace, "Measure anew over an existing profile");
   AddTimerOptions(measure, &m->timer);
   measure->callback([m] { Measure(*m); });
 

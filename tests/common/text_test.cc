@@ -28,8 +28,9 @@ TEST(Text, Formatting) {
 TEST(Rng, IsDeterministicAndUniformEnough) {
   Rng a(42), b(42);
   for (int i = 0; i < 100; ++i) ASSERT_EQ(a.UniformInt(1000), b.UniformInt(1000));
-  // std::mt19937_64's 10000th output is fixed by the standard; the first draw of
-  // seed 5489 (its default) is 14514284786278117030, so UniformInt(2^32) is its low bits mod 2^32.
+  // The standard fixes std::mt19937_64's sequence: seeded with 5489 (its default),
+  // its first output is 14514284786278117030. That draw is accepted by the
+  // rejection step, so UniformInt(2^31) must be it modulo 2^31.
   Rng standard(5489);
   EXPECT_EQ(standard.UniformInt(1u << 31), 14514284786278117030ull % (1u << 31));
   Rng c(1);
