@@ -1,0 +1,43 @@
+// Scatter and line plots written as SVG by hand: a few plots do not justify a
+// plotting dependency, and SVG is plain text that a browser or a doc renders.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace edgenas {
+
+struct PlotSeries {
+  std::string label;  // shown in the legend; empty = no legend entry
+  std::string color = "#1f77b4";
+  std::vector<std::pair<double, double>> points;  // (x, y) in data units
+  bool markers = true;                            // a dot per point
+  bool line = false;                              // join the points in order
+  bool dashed = false;
+  double radius = 3;
+
+  // A line through `points` without markers or legend entry.
+  static PlotSeries Line(std::vector<std::pair<double, double>> points, std::string color, bool dashed) {
+    PlotSeries s;
+    s.points = std::move(points);
+    s.color = std::move(color);
+    s.markers = false;
+    s.line = true;
+    s.dashed = dashed;
+    return s;
+  }
+};
+
+struct Plot {
+  std::string title, x_label, y_label;
+  std::string caption;  // one line under the plot
+  std::vector<PlotSeries> series;
+  bool include_zero = false;  // axes start at 0 instead of just below the data
+  bool same_axes = false;     // one range for both axes (predicted vs measured plots)
+};
+
+// Axis ranges are rounded to 1, 2 or 5 times a power of ten around all points.
+std::string RenderSvg(const Plot& plot);
+
+}  // namespace edgenas
