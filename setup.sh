@@ -14,13 +14,14 @@ esac
 
 # Debian packages edgenas builds, tests and runs with. LibTorch and its
 # friends are for the network-building side (export, profiling, predictor
-# training); libopenblas0-pthread keeps LibTorch off the reference BLAS.
+# training); libopenblas0-pthread keeps LibTorch off the reference BLAS;
+# python3-torch lets the tests check that Python's torch.load reads our files.
 packages=(
   build-essential cmake ninja-build pkg-config
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-  libtbb-dev libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libtbb-dev libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev libzip-dev
   libtorch-dev libopenblas0-pthread libonnx-dev libprotobuf-dev protobuf-compiler
-  dataset-fashion-mnist
+  dataset-fashion-mnist python3-torch
 )
 missing=()
 for p in "${packages[@]}"; do

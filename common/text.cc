@@ -1,7 +1,10 @@
 #include "common/text.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+
+#include <fmt/format.h>
 
 namespace edgenas {
 
@@ -57,6 +60,15 @@ std::vector<std::string> SplitString(std::string_view text, char separator) {
     if (end == std::string_view::npos) return parts;
     start = end + 1;
   }
+}
+
+std::string Fingerprint(std::string_view bytes) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (unsigned char c : bytes) {
+    hash ^= c;
+    hash *= 0x100000001b3ull;
+  }
+  return fmt::format("{:016x}", hash);
 }
 
 }  // namespace edgenas

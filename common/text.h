@@ -22,4 +22,8 @@ std::string WithThousands(long long value);
 
 std::vector<std::string> SplitString(std::string_view text, char separator);
 
+// 64-bit FNV-1a of the bytes, as 16 hex digits: a stable fingerprint of a data
+// file recorded next to what was made from it. Not for security.
+std::string Fingerprint(std::string_view bytes);
+
 }  // namespace edgenas
