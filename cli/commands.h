@@ -18,5 +18,7 @@ void AddProfileOutputOptions(CLI::App* command, std::string* out_root, bool* rep
 void AddSpaceCommands(CLI::App& app);   // spaces, space show, arch describe, arch sample
 void AddRecipeCommands(CLI::App& app);   // recipe check
 void AddProfileCommands(CLI::App& app);  // profile list, import, fit
+void AddPredictorCommands(CLI::App& app);       // predictor list, predict, eval, import, import-nas-bench-macro
+void AddPredictorTrainCommands(CLI::App& app);  // predictor train, study (edgenas-torch)
 
 }  // namespace edgenas

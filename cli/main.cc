@@ -16,11 +16,15 @@
 
 namespace {
 
-// `profile measure` and `profile validate` build networks, so they run in
-// edgenas-torch, next to this executable; this process is replaced by it.
+// `profile measure|validate` build networks and `predictor train|study` train
+// MLPs, so they run in edgenas-torch, next to this executable; this process is
+// replaced by it.
 bool RunsInTorchExecutable(int argc, char** argv) {
-  return argc >= 3 && std::strcmp(argv[1], "profile") == 0 &&
-         (std::strcmp(argv[2], "measure") == 0 || std::strcmp(argv[2], "validate") == 0);
+  if (argc < 3) return false;
+  const auto is = [&](const char* group, const char* command) {
+    return std::strcmp(argv[1], group) == 0 && std::strcmp(argv[2], command) == 0;
+  };
+  return is("profile", "measure") || is("profile", "validate") || is("predictor", "train") || is("predictor", "study");
 }
 
 int ExecTorchExecutable(char** argv) {
@@ -29,7 +33,7 @@ int ExecTorchExecutable(char** argv) {
   const std::string torch = (self.parent_path() / "edgenas-torch").string();
   argv[0] = const_cast<char*>(torch.c_str());
   execv(torch.c_str(), argv);
-  std::fprintf(stderr, "'%s %s' needs %s, which this build lacks (configure with -DEDGENAS_WITH_TORCH=ON)\n", "profile",
+  std::fprintf(stderr, "'%s %s' needs %s, which this build lacks (configure with -DEDGENAS_WITH_TORCH=ON)\n", argv[1],
                argv[2], torch.c_str());
   return 2;
 }
@@ -46,5 +50,6 @@ int main(int argc, char** argv) {
   edgenas::AddSpaceCommands(app);
   edgenas::AddRecipeCommands(app);
   edgenas::AddProfileCommands(app);
+  edgenas::AddPredictorCommands(app);
   return edgenas::RunApp(app, argc, argv);
 }

@@ -115,5 +115,6 @@ int main(int argc, char** argv) {
   AddTimerOptions(validate, &v->timer);
   validate->callback([v] { Validate(*v); });
 
+  AddPredictorTrainCommands(app);
   return edgenas::RunApp(app, argc, argv);
 }

@@ -4,8 +4,6 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
-#include <dlfcn.h>
-
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -16,6 +14,7 @@
 #include "common/file_util.h"
 #include "common/yaml_reader.h"
 #include "models/network_builder.h"
+#include "models/torch_threads.h"
 #include "predictors/lut_cost_model.h"
 #include "predictors/lut_keys.h"
 #include "space/space_loader.h"
@@ -91,18 +90,6 @@ std::vector<int> ResolutionsToMeasure(const SearchSpace& space, const std::vecto
   return chosen;
 }
 
-// LibTorch's thread setting does not reach OpenBLAS's own pool when LibTorch is
-// linked against the generic BLAS interface (Debian's case), so OpenBLAS could
-// time with every core while LibTorch uses one. Set both. Returns false if the
-// BLAS in use is not OpenBLAS.
-bool SetThreads(int threads) {
-  torch::set_num_threads(threads);
-  using SetOpenBlasThreads = void (*)(int);
-  const auto set = reinterpret_cast<SetOpenBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-  if (set != nullptr) set(threads);
-  return set != nullptr;
-}
-
 }  // namespace
 
 std::string BlasInUse() {
@@ -133,7 +120,7 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
                            "over",
                            folder.string());
   if (o.replace && !o.resume) fs::remove_all(folder);
-  SetThreads(o.threads);
+  SetTorchThreads(o.threads);
 
   // What to time: the distinct layers of every space, per resolution.
   std::vector<SearchSpace> spaces;
@@ -223,7 +210,7 @@ ValidationReport ValidateProfile(const std::string& profile_folder, const std::s
                                  const std::function<void(int done, int total)>& on_network) {
   const HardwareProfile profile = LoadHardwareProfile(profile_folder);
   const SearchSpace space = LoadSpace(space_name);
-  SetThreads(std::max(1, profile.threads));
+  SetTorchThreads(std::max(1, profile.threads));
   std::vector<int> resolutions;  // those the profile has tables for
   for (int r : space.spec().resolutions) {
     if (profile.metrics.at("latency").ForResolution(r) != nullptr) resolutions.push_back(r);

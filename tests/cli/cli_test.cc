@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/file_util.h"
 #include "predictors/lut_cost_model.h"
 #include "space/space_loader.h"
 
@@ -193,3 +194,46 @@ TEST(Cli, HelpDescribesEveryCommand) {
 }
 
 }  // namespace
+
+TEST(CliPredictor, PredictsWithTheShippedOnceForAllPredictor) {
+  const Result r = RunEdgenas(
+      "predictor predict ofa_mbv3_w1.2 r192-k33.535.7535.333.335-e34.643.6333.436.666 "
+      "'{\"ks\":[3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3],\"e\":[3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3],"
+      "\"d\":[2,2,2,2,2],\"r\":[160]}'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "r192-k33.535.7535.333.335-e34.643.6333.436.666  81.8084%\n"
+            "r160-k33.33.33.33.33-e33.33.33.33.33  75.3119%\n");
+}
+
+TEST(CliPredictor, EvaluatesAgainstMeasuredAccuracies) {
+  // The reference values themselves: no error, perfect ranking, no ridge (imported predictor).
+  const Result r = RunEdgenas("predictor eval ofa_mbv3_w1.2 --data " + std::string(EDGENAS_TEST_DATA) +
+                              "/accuracy/ofa_reference.csv");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("  4 networks                               MLP     ridge\n"
+                       "  RMSE (percentage points)               0.000       n/a\n"
+                       "  Kendall tau                           1.0000       n/a\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("(no ridge baseline: the predictor was not trained by edgenas)"), std::string::npos);
+}
+
+TEST(CliPredictor, ImportRoundTripsAndChecksTheWeights) {
+  const std::string folder = ::testing::TempDir() + "/edgenas_import_" + std::to_string(::getpid());
+  std::filesystem::remove_all(folder);
+  const std::string weights = edgenas::DataRoot() + "/predictors/trained/ofa_mbv3_w1.2/mlp_0.pt";
+  Result r = RunEdgenas("predictor import " + weights + " --space ofa_mbv3_w1.0 --out " + folder);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, folder + ": space ofa_mbv3_w1.0, encoding ofa_mbv3, 128 features, hidden layers 400x400x400\n");
+  r = RunEdgenas("predictor predict " + folder + " r160-k33.33.33.33.33-e33.33.33.33.33");
+  EXPECT_EQ(r.out, "r160-k33.33.33.33.33-e33.33.33.33.33  75.3119%\n");
+  r = RunEdgenas("predictor import " + weights + " --space ofa_mbv3_w1.0 --out " + folder);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, folder + " already holds a predictor (pass --replace to overwrite it)\n");
+  // The weights must fit the space: NAS-Bench-Macro has 24 features, not 128.
+  r = RunEdgenas("predictor import " + weights + " --space nas_bench_macro --out " + folder + "_macro");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "the MLP takes 128 inputs but space 'nas_bench_macro' with encoding one_hot has 24 features\n");
+  EXPECT_FALSE(std::filesystem::exists(folder + "_macro"));
+}
