@@ -20,5 +20,6 @@ void AddRecipeCommands(CLI::App& app);   // recipe check
 void AddProfileCommands(CLI::App& app);  // profile list, import, fit
 void AddPredictorCommands(CLI::App& app);       // predictor list, predict, eval, import, import-nas-bench-macro
 void AddPredictorTrainCommands(CLI::App& app);  // predictor train, study (edgenas-torch)
+void AddSearchCommands(CLI::App& app);          // search
 
 }  // namespace edgenas

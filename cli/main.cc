@@ -51,5 +51,6 @@ int main(int argc, char** argv) {
   edgenas::AddRecipeCommands(app);
   edgenas::AddProfileCommands(app);
   edgenas::AddPredictorCommands(app);
+  edgenas::AddSearchCommands(app);
   return edgenas::RunApp(app, argc, argv);
 }

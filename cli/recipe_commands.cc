@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "cli/recipe.h"
+#include "search/recipe.h"
 #include "common/text.h"
 
 namespace edgenas {

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <random>
+#include <sstream>
+#include <string>
 
 #include "common/error.h"
 
@@ -34,6 +36,19 @@ class Rng {
 
   // True with probability p.
   bool Bernoulli(double p) { return UniformReal() < p; }
+
+  // The engine's state as text (the standard's portable format), for checkpoints.
+  std::string SaveState() const {
+    std::ostringstream out;
+    out << engine_;
+    return out.str();
+  }
+  // Throws Error if `state` is not what SaveState wrote.
+  void LoadState(const std::string& state) {
+    std::istringstream in(state);
+    in >> engine_;
+    EDGENAS_THROW_IF_NOT_FMT(!in.fail(), "malformed random-generator state in a checkpoint");
+  }
 
  private:
   std::mt19937_64 engine_;

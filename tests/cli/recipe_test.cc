@@ -1,4 +1,4 @@
-#include "cli/recipe.h"
+#include "search/recipe.h"
 
 #include <gtest/gtest.h>
 

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "space/search_space.h"
+
 namespace edgenas {
 
 enum class SearchAlgorithm { kConstrainedEvolution, kRegularizedEvolution, kNsga2, kRandom, kExhaustive };
@@ -26,7 +28,7 @@ struct Metric {
 
   // "accuracy", "macs", "params", "peak_memory", "latency@note10", "energy@jetson_tx2"
   std::string ToString() const;
-  // Units as shown to users: "fraction", "MACs", "parameters", "bytes", "ms", "mJ".
+  // Units as shown to users: "%", "MACs", "parameters", "bytes", "ms", "mJ".
   const char* Unit() const;
 };
 
@@ -67,7 +69,7 @@ struct Recipe {
   std::string space;       // built-in space name or resolved path of a space file
   uint64_t seed = 0;
   SearchSettings search;
-  std::string predictor;   // resolved path; empty if no accuracy metric is used
+  std::string predictor;   // predictor folder; empty if no accuracy metric is used
   std::vector<Objective> objectives;
   std::vector<Constraint> constraints;
   std::vector<std::string> devices;  // every device named by a metric, sorted, once each
@@ -77,5 +79,9 @@ struct Recipe {
 
 // Throws Error on the first fault found.
 Recipe LoadRecipe(const std::string& path);
+
+// The space with only `resolutions` (all of them if empty), which the search
+// samples from. Arch strings and predictors are unaffected.
+SearchSpace RestrictedSpace(const SearchSpace& space, const std::vector<int>& resolutions);
 
 }  // namespace edgenas

@@ -1,4 +1,4 @@
-#include "cli/recipe.h"
+#include "search/recipe.h"
 
 #include <fmt/format.h>
 
@@ -11,6 +11,7 @@
 #include "common/text.h"
 #include "common/yaml_reader.h"
 #include "predictors/lut_cost_model.h"
+#include "predictors/predictor_file.h"
 #include "space/space_loader.h"
 
 namespace edgenas {
@@ -53,7 +54,7 @@ std::string Metric::ToString() const {
 
 const char* Metric::Unit() const {
   switch (kind) {
-    case Kind::kAccuracy: return "fraction";
+    case Kind::kAccuracy: return "%";
     case Kind::kMacs: return "MACs";
     case Kind::kParams: return "parameters";
     case Kind::kPeakMemory: return "bytes";
@@ -320,16 +321,26 @@ Recipe LoadRecipe(const std::string& path) {
   const auto predictor = root.Find("predictor");
   if (uses_accuracy && !predictor) root.Fail("the recipe uses 'accuracy', so it needs a 'predictor'");
   if (predictor) {
+    // A shipped predictor's name, or a predictor folder relative to the recipe.
     const std::string text = predictor->AsString();
-    recipe.predictor = LooksLikePath(text) ? ResolvePath(path, text) : (fs::path(DataRoot()) / "predictors" / text).string();
-    if (!fs::exists(recipe.predictor)) {
-      predictor->Fail(LooksLikePath(text) ? fmt::format("predictor file '{}' not found (looked for {})", text, recipe.predictor)
-                                       : fmt::format("unknown predictor '{}': there is no predictors/{}", text, text));
+    try {
+      recipe.predictor = ResolvePredictorFolder(text.find('/') != std::string::npos ? ResolvePath(path, text) : text);
+      LoadPredictor(recipe.predictor, RestrictedSpace(space, recipe.search.resolutions));  // fits the space?
+    } catch (const Error& e) {
+      predictor->Fail(e.what());
     }
   }
   recipe.output_dir = root.StringOr("output", "results/" + recipe.job);
   if (const auto e = root.Find("export")) recipe.export_settings = ReadExport(*e);
   return recipe;
+}
+
+SearchSpace RestrictedSpace(const SearchSpace& space, const std::vector<int>& resolutions) {
+  if (resolutions.empty()) return space;
+  SpaceSpec spec = space.spec();
+  spec.resolutions = resolutions;
+  std::sort(spec.resolutions.begin(), spec.resolutions.end());
+  return SearchSpace(spec);
 }
 
 }  // namespace edgenas

@@ -1,0 +1,109 @@
+// `edgenas search`: run a recipe, or resume an interrupted run.
+#include <fmt/format.h>
+#include <tbb/global_control.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "common/error.h"
+#include "common/file_util.h"
+#include "predictors/predictor_file.h"
+#include "search/search_results.h"
+#include "space/space_loader.h"
+
+namespace edgenas {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct SearchCommandOptions {
+  std::string recipe;
+  std::string resume;
+  std::string output;
+  int threads = 0;  // 0: all cores
+  int checkpoint_every = 10;
+  bool quiet = false;
+};
+
+void PrintProgress(const SearchProgress& p, bool terminal) {
+  const double eta = p.generation > 0 ? p.elapsed_seconds * (p.generations - p.generation) / p.generation : 0;
+  const std::string line = fmt::format("[generation {}/{}] {} | {:.1f} s, ETA {:.1f} s", p.generation, p.generations,
+                                       p.best, p.elapsed_seconds, eta);
+  if (terminal) {
+    const int width = 30;
+    const int filled = p.generations > 0 ? width * p.generation / p.generations : width;
+    fmt::print(stderr, "\r\033[K[{}{}] {}", std::string(filled, '#'), std::string(width - filled, '.'), line);
+    if (p.generation == p.generations) fmt::print(stderr, "\n");
+  } else if (p.generation == p.generations || p.generation % std::max(1, p.generations / 10) == 0) {
+    fmt::print(stderr, "{}\n", line);
+  }
+}
+
+void Search(const SearchCommandOptions& o) {
+  const bool resume = !o.resume.empty();
+  EDGENAS_THROW_IF_NOT_FMT(resume != !o.recipe.empty(), "give either a recipe or --resume <results folder>, not both");
+  std::string recipe_path = o.recipe;
+  if (resume) {
+    const std::string checkpoint = (fs::path(o.resume) / "checkpoint.json").string();
+    EDGENAS_THROW_IF_NOT_FMT(fs::exists(checkpoint), "{}: no checkpoint.json to resume from{}", o.resume,
+                             fs::exists(fs::path(o.resume) / "summary.json") ? " (the job has finished)" : "");
+    try {
+      recipe_path = nlohmann::json::parse(ReadFile(checkpoint)).at("recipe").get<std::string>();
+    } catch (const nlohmann::json::exception& e) {
+      EDGENAS_THROW_FMT("{}: damaged checkpoint: {}", checkpoint, e.what());
+    }
+  }
+  const Recipe recipe = LoadRecipe(recipe_path);
+  const std::string folder = resume ? o.resume : !o.output.empty() ? o.output : recipe.output_dir;
+  if (!resume) {
+    EDGENAS_THROW_IF_NOT_FMT(!fs::exists(fs::path(folder) / "checkpoint.json"),
+                             "{} holds an unfinished run: resume it with `edgenas search --resume {}`, or delete the "
+                             "folder to start again",
+                             folder, folder);
+  }
+  std::unique_ptr<tbb::global_control> threads;
+  if (o.threads > 0) {
+    threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, o.threads);
+  }
+  const SearchSpace space = RestrictedSpace(LoadSpace(recipe.space), recipe.search.resolutions);
+  LoadedPredictor predictor;
+  if (!recipe.predictor.empty()) predictor = LoadPredictor(recipe.predictor, space);
+  Evaluator evaluator(space, recipe, predictor.predictor.get());
+  SearchOptions options;
+  options.output_dir = folder;
+  options.checkpoint_every = o.checkpoint_every;
+  const bool terminal = isatty(fileno(stderr));
+  if (!o.quiet) options.progress = [terminal](const SearchProgress& p) { PrintProgress(p, terminal); };
+  SearchEngine engine(recipe, space, evaluator, options);
+  const SearchResult result = engine.Run(resume);
+  const ResultContext context{recipe, space, evaluator, engine, EDGENAS_VERSION};
+  WriteSearchResults(context, result, folder);
+  fs::remove(fs::path(folder) / "checkpoint.json");
+  if (!o.quiet) std::cout << SummaryText(context, result) << "results: " << folder << "/\n";
+}
+
+}  // namespace
+
+void AddSearchCommands(CLI::App& app) {
+  auto o = std::make_shared<SearchCommandOptions>();
+  CLI::App* search = app.add_subcommand(
+      "search", "Run a search recipe (recipes/*.yaml); results go to results/<job>/ (docs/search.md)");
+  search->add_option("recipe", o->recipe, "The recipe YAML file");
+  search->add_option("--resume", o->resume, "Continue the interrupted run in this results folder");
+  search->add_option("--output,-o", o->output, "Results folder (default: the recipe's 'output', else results/<job>)");
+  search->add_option("--threads", o->threads, "Threads for scoring (default: all cores); results do not depend on it")
+      ->check(CLI::Range(1, 1024));
+  search->add_option("--checkpoint-every", o->checkpoint_every, "Save the state every N generations (0: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 30));
+  search->add_flag("--quiet,-q", o->quiet, "Print nothing but errors");
+  search->callback([o] { Search(*o); });
+}
+
+}  // namespace edgenas

@@ -1,0 +1,130 @@
+#include "search/evaluator.h"
+
+#include <tbb/parallel_for.h>
+
+#include <cmath>
+#include <limits>
+
+#include "common/error.h"
+#include "predictors/hardware_profile.h"
+#include "space/network_stats.h"
+
+namespace edgenas {
+
+Evaluator::Evaluator(const SearchSpace& space, const Recipe& recipe, const AccuracyPredictor* predictor)
+    : space_(space), recipe_(recipe), predictor_(predictor) {
+  const auto add = [&](const Metric& m) {
+    if (MetricIndex(m) < 0) metrics_.push_back(m);
+  };
+  for (const Objective& o : recipe.objectives) add(o.metric);
+  for (const Constraint& c : recipe.constraints) add(c.metric);
+  for (const std::string& device : recipe.devices) {
+    const HardwareProfile profile = LoadBuiltinProfile(device);
+    if (profile.metrics.count("latency")) add(Metric{Metric::Kind::kLatency, device});
+  }
+  for (const Metric& m : metrics_) {
+    std::unique_ptr<LutCostModel> model;
+    if (m.kind == Metric::Kind::kLatency || m.kind == Metric::Kind::kEnergy) {
+      model = std::make_unique<LutCostModel>(space, LoadBuiltinProfile(m.device),
+                                             m.kind == Metric::Kind::kLatency ? "latency" : "energy");
+    }
+    cost_models_.push_back(std::move(model));
+    needs_stats_ |= m.kind == Metric::Kind::kMacs || m.kind == Metric::Kind::kParams ||
+                    m.kind == Metric::Kind::kPeakMemory;
+  }
+  accuracy_index_ = MetricIndex(Metric{Metric::Kind::kAccuracy, ""});
+  EDGENAS_THROW_IF_NOT_FMT(accuracy_index_ < 0 || predictor_ != nullptr, "the recipe uses accuracy but has no predictor");
+  for (const Constraint& c : recipe.constraints) constraints_.emplace_back(MetricIndex(c.metric), c);
+}
+
+int Evaluator::MetricIndex(const Metric& metric) const {
+  for (size_t i = 0; i < metrics_.size(); ++i) {
+    if (metrics_[i].kind == metric.kind && metrics_[i].device == metric.device) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+double Evaluator::CostValue(const Genome& genome, int metric) const {
+  const Metric& m = metrics_[metric];
+  switch (m.kind) {
+    case Metric::Kind::kLatency:
+    case Metric::Kind::kEnergy: return cost_models_[metric]->Cost(genome);
+    case Metric::Kind::kMacs: return static_cast<double>(ComputeStats(space_.Decode(genome)).macs);
+    case Metric::Kind::kParams: return static_cast<double>(ComputeStats(space_.Decode(genome)).params);
+    case Metric::Kind::kPeakMemory:
+      return static_cast<double>(ComputeStats(space_.Decode(genome)).peak_activations);
+    case Metric::Kind::kAccuracy: break;
+  }
+  EDGENAS_ASSERT(false && "accuracy is not a cost");
+  return 0;
+}
+
+bool Evaluator::MeetsCostConstraints(const Genome& genome, int* violated) const {
+  for (size_t i = 0; i < constraints_.size(); ++i) {
+    const auto& [metric, c] = constraints_[i];
+    if (metric == accuracy_index_) continue;
+    const double v = CostValue(genome, metric);
+    if ((c.min && v < *c.min) || (c.max && v > *c.max)) {
+      if (violated != nullptr) *violated = static_cast<int>(i);
+      return false;
+    }
+  }
+  return true;
+}
+
+void Evaluator::ComputeCosts(const Genome& genome, Scores* scores) const {
+  scores->values.assign(metrics_.size(), 0.0);
+  NetworkStats stats;
+  if (needs_stats_) stats = ComputeStats(space_.Decode(genome));
+  for (size_t i = 0; i < metrics_.size(); ++i) {
+    switch (metrics_[i].kind) {
+      case Metric::Kind::kLatency:
+      case Metric::Kind::kEnergy: scores->values[i] = cost_models_[i]->Cost(genome); break;
+      case Metric::Kind::kMacs: scores->values[i] = static_cast<double>(stats.macs); break;
+      case Metric::Kind::kParams: scores->values[i] = static_cast<double>(stats.params); break;
+      case Metric::Kind::kPeakMemory: scores->values[i] = static_cast<double>(stats.peak_activations); break;
+      case Metric::Kind::kAccuracy: break;  // filled from the batched prediction
+    }
+  }
+}
+
+std::vector<const Scores*> Evaluator::Score(const std::vector<Genome>& genomes) {
+  // The distinct networks not seen before, in order of first appearance.
+  std::vector<Genome> canonical(genomes.size()), fresh;
+  std::unordered_map<Genome, size_t, GenomeHash> fresh_index;
+  for (size_t i = 0; i < genomes.size(); ++i) {
+    canonical[i] = space_.Canonical(genomes[i]);
+    if (!cache_.count(canonical[i]) && fresh_index.emplace(canonical[i], fresh.size()).second) {
+      fresh.push_back(canonical[i]);
+    }
+  }
+  std::vector<Scores> scored(fresh.size());
+  tbb::parallel_for(size_t{0}, fresh.size(), [&](size_t i) { ComputeCosts(fresh[i], &scored[i]); });
+  if (accuracy_index_ >= 0 && !fresh.empty()) {
+    std::vector<AccuracyPrediction> predictions(fresh.size());
+    predictor_->Predict(fresh.data(), fresh.size(), predictions.data());
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      scored[i].values[accuracy_index_] = predictions[i].mean;
+      scored[i].accuracy_spread = predictions[i].spread;
+    }
+  }
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    for (const auto& [metric, c] : constraints_) {
+      const double v = scored[i].values[metric];
+      if ((c.min && v < *c.min) || (c.max && v > *c.max)) scored[i].feasible = false;
+    }
+    cache_.emplace(std::move(fresh[i]), std::move(scored[i]));
+  }
+  std::vector<const Scores*> out(genomes.size());
+  for (size_t i = 0; i < genomes.size(); ++i) out[i] = &cache_.at(canonical[i]);
+  return out;
+}
+
+double Evaluator::Fitness(const Scores& scores) const {
+  if (!scores.feasible) return -std::numeric_limits<double>::infinity();
+  const Objective& o = recipe_.objectives.front();
+  const double v = scores.values[MetricIndex(o.metric)];
+  return o.maximize ? v : -v;
+}
+
+}  // namespace edgenas

@@ -1,0 +1,112 @@
+// `edgenas search` end to end: output files, and a run killed with SIGKILL
+// then resumed ends exactly like an uninterrupted one.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kData = std::string(EDGENAS_TEST_DATA) + "/search/";
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs edgenas with `arguments`; returns the exit status.
+int Edgenas(const std::string& arguments) {
+  const int status = std::system((std::string(EDGENAS_BINARY) + " " + arguments + " >/dev/null 2>&1").c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string TempFolder(const std::string& name) {
+  const std::string folder = ::testing::TempDir() + "/edgenas_" + name + "_" + std::to_string(::getpid());
+  fs::remove_all(folder);
+  return folder;
+}
+
+// summary.json without the wall time, which differs between any two runs.
+nlohmann::json SummaryWithoutTime(const std::string& folder) {
+  nlohmann::json j = nlohmann::json::parse(Slurp(folder + "/summary.json"));
+  j.erase("wall_time_seconds");
+  return j;
+}
+
+TEST(SearchCli, WritesEveryResultFile) {
+  const std::string out = TempFolder("search_files");
+  ASSERT_EQ(Edgenas("search " + kData + "ofa_short.yaml --quiet --output " + out), 0);
+  for (const char* file : {"summary.json", "history.csv", "pareto.csv", "pareto.svg", "breakdown_note10.csv"}) {
+    EXPECT_TRUE(fs::exists(out + "/" + file)) << file;
+  }
+  EXPECT_FALSE(fs::exists(out + "/checkpoint.json"));
+  const nlohmann::json s = nlohmann::json::parse(Slurp(out + "/summary.json"));
+  EXPECT_EQ(s["algorithm"], "constrained_evolution");
+  EXPECT_EQ(s["evaluations"], 3100);
+  EXPECT_LE(s["best"]["metrics"]["latency@note10"]["value"].get<double>(), 25.0);
+  const std::string arch = s["best"]["arch"];  // "r192-k..."
+  EXPECT_EQ(s["best"]["ofa_json"]["r"][0].get<int>(), std::stoi(arch.substr(1, 3)));
+  // The per-layer breakdown adds up to the network's latency.
+  std::ifstream breakdown(out + "/breakdown_note10.csv");
+  std::string line;
+  std::getline(breakdown, line);
+  double sum = 0;
+  while (std::getline(breakdown, line)) {
+    const size_t last = line.rfind(','), before = line.rfind(',', last - 1);
+    sum += std::stod(line.substr(before + 1, last - before - 1));
+  }
+  EXPECT_NEAR(sum, s["best"]["metrics"]["latency@note10"]["value"].get<double>(), 1e-6);
+  // A second run refuses nothing (no checkpoint left) and gives the same result.
+  const std::string again = TempFolder("search_files_again");
+  ASSERT_EQ(Edgenas("search " + kData + "ofa_short.yaml --quiet --threads 1 --output " + again), 0);
+  EXPECT_EQ(SummaryWithoutTime(out), SummaryWithoutTime(again));
+  EXPECT_EQ(Slurp(out + "/history.csv"), Slurp(again + "/history.csv"));
+}
+
+TEST(SearchCli, KilledThenResumedEqualsUninterrupted) {
+  const std::string recipe = kData + "macro_regularized_long.yaml";
+  const std::string whole = TempFolder("search_whole"), killed = TempFolder("search_killed");
+  ASSERT_EQ(Edgenas("search " + recipe + " --quiet --checkpoint-every 20 --output " + whole), 0);
+
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string out = "--output=" + killed;
+    execl(EDGENAS_BINARY, EDGENAS_BINARY, "search", recipe.c_str(), "--quiet", "--checkpoint-every", "20", out.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Kill it as soon as a checkpoint exists, mid-search.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!fs::exists(killed + "/checkpoint.json") && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the search ended before it could be killed";
+  ASSERT_FALSE(fs::exists(killed + "/summary.json"));
+  const int generation = nlohmann::json::parse(Slurp(killed + "/checkpoint.json"))["generation"].get<int>();
+  EXPECT_LT(generation, 3000);
+
+  EXPECT_EQ(Edgenas("search " + recipe + " --quiet --output " + killed), 2);  // refuses to start over it
+  ASSERT_EQ(Edgenas("search --quiet --resume " + killed), 0);
+  EXPECT_EQ(SummaryWithoutTime(whole), SummaryWithoutTime(killed));
+  EXPECT_EQ(Slurp(whole + "/history.csv"), Slurp(killed + "/history.csv"));
+  EXPECT_EQ(Slurp(whole + "/pareto.csv"), Slurp(killed + "/pareto.csv"));
+  EXPECT_FALSE(fs::exists(killed + "/checkpoint.json"));
+  EXPECT_EQ(Edgenas("search --quiet --resume " + killed), 2);  // finished: nothing to resume
+}
+
+}  // namespace
