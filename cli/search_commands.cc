@@ -27,7 +27,7 @@ struct SearchCommandOptions {
   std::string resume;
   std::string output;
   int threads = 0;  // 0: all cores
-  int checkpoint_every = 10;
+  int checkpoint_every = 50;
   bool quiet = false;
 };
 

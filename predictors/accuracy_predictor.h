@@ -46,7 +46,7 @@ struct AccuracyPrediction {
 
 class AccuracyPredictor {
  public:
-  static constexpr int kTile = 32;
+  static constexpr int kTile = 16;
 
   // accuracy = accuracy_offset + accuracy_scale * (MLP output), for each member.
   // Throws Error if a member's input size differs from the encoder's features.

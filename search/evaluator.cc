@@ -19,13 +19,12 @@ Evaluator::Evaluator(const SearchSpace& space, const Recipe& recipe, const Accur
   for (const Objective& o : recipe.objectives) add(o.metric);
   for (const Constraint& c : recipe.constraints) add(c.metric);
   for (const std::string& device : recipe.devices) {
-    const HardwareProfile profile = LoadBuiltinProfile(device);
-    if (profile.metrics.count("latency")) add(Metric{Metric::Kind::kLatency, device});
+    if (recipe.profiles.at(device).metrics.count("latency")) add(Metric{Metric::Kind::kLatency, device});
   }
   for (const Metric& m : metrics_) {
     std::unique_ptr<LutCostModel> model;
     if (m.kind == Metric::Kind::kLatency || m.kind == Metric::Kind::kEnergy) {
-      model = std::make_unique<LutCostModel>(space, LoadBuiltinProfile(m.device),
+      model = std::make_unique<LutCostModel>(space, recipe.profiles.at(m.device),
                                              m.kind == Metric::Kind::kLatency ? "latency" : "energy");
     }
     cost_models_.push_back(std::move(model));

@@ -259,15 +259,17 @@ SearchSpace ReadSpace(const YamlNode& node, const std::string& recipe_path, std:
 // Every device metric must be costable for this space at the recipe's
 // resolutions: the profile loads, has the metric and every key the space needs.
 // Compiling the cost model here finds a missing key before any work starts.
-void CheckDeviceMetrics(const std::vector<MetricUse>& uses, const SearchSpace& space, const std::vector<int>& resolutions) {
+void CheckDeviceMetrics(const std::vector<MetricUse>& uses, const SearchSpace& space, const std::vector<int>& resolutions,
+                        std::map<std::string, HardwareProfile>* profiles) {
   std::vector<std::string> checked;
   for (const MetricUse& use : uses) {
     const Metric& metric = use.metric;
     if (metric.device.empty() || std::find(checked.begin(), checked.end(), metric.ToString()) != checked.end()) continue;
     checked.push_back(metric.ToString());
     try {
-      const HardwareProfile profile = LoadBuiltinProfile(metric.device);
-      LutCostModel(space, profile, metric.kind == Metric::Kind::kLatency ? "latency" : "energy", resolutions);
+      if (!profiles->count(metric.device)) profiles->emplace(metric.device, LoadBuiltinProfile(metric.device));
+      LutCostModel(space, profiles->at(metric.device), metric.kind == Metric::Kind::kLatency ? "latency" : "energy",
+                   resolutions);
     } catch (const Error& e) {
       use.node.Fail(fmt::format("'{}': {}", metric.ToString(), e.what()));
     }
@@ -297,7 +299,7 @@ Recipe LoadRecipe(const std::string& path) {
   recipe.objectives = ReadObjectives(root.Get("objectives"), &uses);
   if (const auto constraints = root.Find("constraints")) recipe.constraints = ReadConstraints(*constraints, &uses);
 
-  CheckDeviceMetrics(uses, space, recipe.search.resolutions);
+  CheckDeviceMetrics(uses, space, recipe.search.resolutions, &recipe.profiles);
 
   const bool single_objective = recipe.search.algorithm != SearchAlgorithm::kNsga2;
   if (single_objective && recipe.objectives.size() != 1) {

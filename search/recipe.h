@@ -8,10 +8,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "predictors/hardware_profile.h"
 #include "space/search_space.h"
 
 namespace edgenas {
@@ -73,6 +75,7 @@ struct Recipe {
   std::vector<Objective> objectives;
   std::vector<Constraint> constraints;
   std::vector<std::string> devices;  // every device named by a metric, sorted, once each
+  std::map<std::string, HardwareProfile> profiles;  // each device's profile, loaded and checked
   std::string output_dir;
   std::optional<ExportSettings> export_settings;
 };

@@ -56,7 +56,7 @@ struct SearchResult {
 
 struct SearchOptions {
   std::string output_dir;     // checkpoint.json goes here
-  int checkpoint_every = 10;  // generations; 0 = never
+  int checkpoint_every = 50;  // generations; 0 = never
   std::function<void(const SearchProgress&)> progress;  // after each generation; may be empty
 };
 
