@@ -480,6 +480,9 @@ SearchResult SearchEngine::Finish(State& s) {
   if (s.has_best && recipe_.search.algorithm != SearchAlgorithm::kNsga2 && value(s.best) > value(result.best)) {
     result.best = s.best;  // aging evolution may have dropped its best
   }
+  // Reported in canonical form: the network's one arch string.
+  result.best = space_.Canonical(result.best);
+  for (Genome& g : result.front) g = space_.Canonical(g);
   return result;
 }
 
