@@ -166,6 +166,22 @@ Genome SearchEngine::CrossoverFeasible(State& s, const Genome& a, const Genome& 
   return a;
 }
 
+// population_size children, scored: mutation_ratio of them mutate a parent
+// from `pick`, the others cross two.
+std::vector<Genome> SearchEngine::MakeChildren(State& s, const std::function<const Genome&()>& pick) {
+  const SearchSettings& o = recipe_.search;
+  const int mutations = static_cast<int>(std::lround(o.mutation_ratio * o.population_size));
+  std::vector<Genome> children;
+  for (int i = 0; i < mutations; ++i) children.push_back(MutateFeasible(s, pick(), o.mutation_probability));
+  for (int i = mutations; i < o.population_size; ++i) {
+    const Genome a = pick();
+    children.push_back(CrossoverFeasible(s, a, pick()));
+  }
+  evaluator_.Score(children);
+  s.evaluations += static_cast<int64_t>(children.size());
+  return children;
+}
+
 // ---- The algorithms --------------------------------------------------------
 
 void SearchEngine::Initialize(State& s) {
@@ -195,7 +211,6 @@ void SearchEngine::Initialize(State& s) {
 void SearchEngine::StepConstrained(State& s) {
   const SearchSettings& o = recipe_.search;
   const int parents_size = std::max(1, static_cast<int>(std::lround(o.parent_ratio * o.population_size)));
-  const int mutations = static_cast<int>(std::lround(o.mutation_ratio * o.population_size));
   const std::vector<const Scores*> scores = evaluator_.Score(s.population);
   std::vector<size_t> order(s.population.size());
   std::iota(order.begin(), order.end(), size_t{0});
@@ -206,15 +221,8 @@ void SearchEngine::StepConstrained(State& s) {
   for (int i = 0; i < std::min<int>(parents_size, static_cast<int>(order.size())); ++i) {
     parents.push_back(s.population[order[i]]);
   }
-  const auto pick = [&] { return parents[s.rng.UniformInt(static_cast<uint32_t>(parents.size()))]; };
-  std::vector<Genome> children;
-  for (int i = 0; i < mutations; ++i) children.push_back(MutateFeasible(s, pick(), o.mutation_probability));
-  for (int i = mutations; i < o.population_size; ++i) {
-    const Genome a = pick();
-    children.push_back(CrossoverFeasible(s, a, pick()));
-  }
-  evaluator_.Score(children);
-  s.evaluations += static_cast<int64_t>(children.size());
+  const std::vector<Genome> children =
+      MakeChildren(s, [&]() -> const Genome& { return parents[s.rng.UniformInt(static_cast<uint32_t>(parents.size()))]; });
   s.population = std::move(parents);
   s.population.insert(s.population.end(), children.begin(), children.end());
 }
@@ -269,20 +277,12 @@ void SearchEngine::StepNsga2(State& s) {
     const bool a_wins = rank[a] != rank[b] ? rank[a] < rank[b] : crowding[a] >= crowding[b];
     return s.population[a_wins ? a : b];
   };
-  const int mutations = static_cast<int>(std::lround(o.mutation_ratio * o.population_size));
-  std::vector<Genome> children;
-  for (int i = 0; i < mutations; ++i) children.push_back(MutateFeasible(s, tournament(), o.mutation_probability));
-  for (int i = mutations; i < o.population_size; ++i) {
-    const Genome a = tournament();
-    children.push_back(CrossoverFeasible(s, a, tournament()));
-  }
-  evaluator_.Score(children);
-  s.evaluations += static_cast<int64_t>(children.size());
+  const std::vector<Genome> children = MakeChildren(s, tournament);
 
   // Parents and children, each network once, then the best fronts.
   std::vector<Genome> pool;
   std::unordered_map<Genome, bool, GenomeHash> seen;
-  for (const std::vector<Genome>* group : {&s.population, &children}) {
+  for (const std::vector<Genome>* group : {static_cast<const std::vector<Genome>*>(&s.population), &children}) {
     for (const Genome& g : *group) {
       if (seen.emplace(space_.Canonical(g), true).second) pool.push_back(g);
     }

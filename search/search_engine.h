@@ -80,6 +80,7 @@ class SearchEngine {
   Genome SampleFeasible(State& s) const;
   Genome MutateFeasible(State& s, const Genome& parent, double probability) const;
   Genome CrossoverFeasible(State& s, const Genome& a, const Genome& b) const;
+  std::vector<Genome> MakeChildren(State& s, const std::function<const Genome&()>& pick);
   [[noreturn]] void ExplainInfeasible(int violated) const;
   std::vector<double> ObjectiveVector(const Genome& genome);
 
