@@ -37,7 +37,7 @@ void BM_OfaTutorialSearch(benchmark::State& state) {
     SearchEngine engine(recipe, space, evaluator, options);
     state.ResumeTiming();
     const SearchResult r = engine.Run(false);
-    accuracy = evaluator.Score({r.best})[0]->values[0];
+    accuracy = evaluator.Score(r.best).values[0];
     distinct = static_cast<double>(evaluator.distinct_networks_scored());
   }
   state.counters["accuracy_%"] = accuracy;

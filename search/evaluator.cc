@@ -2,14 +2,30 @@
 
 #include <tbb/parallel_for.h>
 
-#include <cmath>
 #include <limits>
 
 #include "common/error.h"
-#include "predictors/hardware_profile.h"
 #include "space/network_stats.h"
 
 namespace edgenas {
+
+namespace {
+
+// MACs, params or peak memory of a network's counts.
+double StatValue(const NetworkStats& stats, Metric::Kind kind) {
+  switch (kind) {
+    case Metric::Kind::kMacs: return static_cast<double>(stats.macs);
+    case Metric::Kind::kParams: return static_cast<double>(stats.params);
+    case Metric::Kind::kPeakMemory: return static_cast<double>(stats.peak_activations);
+    default: break;
+  }
+  EDGENAS_ASSERT(false && "not a counted metric");
+  return 0;
+}
+
+bool IsDeviceMetric(Metric::Kind kind) { return kind == Metric::Kind::kLatency || kind == Metric::Kind::kEnergy; }
+
+}  // namespace
 
 Evaluator::Evaluator(const SearchSpace& space, const Recipe& recipe, const AccuracyPredictor* predictor)
     : space_(space), recipe_(recipe), predictor_(predictor) {
@@ -23,15 +39,15 @@ Evaluator::Evaluator(const SearchSpace& space, const Recipe& recipe, const Accur
   }
   for (const Metric& m : metrics_) {
     std::unique_ptr<LutCostModel> model;
-    if (m.kind == Metric::Kind::kLatency || m.kind == Metric::Kind::kEnergy) {
+    if (IsDeviceMetric(m.kind)) {
       model = std::make_unique<LutCostModel>(space, recipe.profiles.at(m.device),
                                              m.kind == Metric::Kind::kLatency ? "latency" : "energy");
     }
     cost_models_.push_back(std::move(model));
-    needs_stats_ |= m.kind == Metric::Kind::kMacs || m.kind == Metric::Kind::kParams ||
-                    m.kind == Metric::Kind::kPeakMemory;
+    needs_stats_ |= !IsDeviceMetric(m.kind) && m.kind != Metric::Kind::kAccuracy;
   }
   accuracy_index_ = MetricIndex(Metric{Metric::Kind::kAccuracy, ""});
+  objective_index_ = MetricIndex(recipe.objectives.front().metric);
   EDGENAS_THROW_IF_NOT_FMT(accuracy_index_ < 0 || predictor_ != nullptr, "the recipe uses accuracy but has no predictor");
   for (const Constraint& c : recipe.constraints) constraints_.emplace_back(MetricIndex(c.metric), c);
 }
@@ -44,18 +60,10 @@ int Evaluator::MetricIndex(const Metric& metric) const {
 }
 
 double Evaluator::CostValue(const Genome& genome, int metric) const {
-  const Metric& m = metrics_[metric];
-  switch (m.kind) {
-    case Metric::Kind::kLatency:
-    case Metric::Kind::kEnergy: return cost_models_[metric]->Cost(genome);
-    case Metric::Kind::kMacs: return static_cast<double>(ComputeStats(space_.Decode(genome)).macs);
-    case Metric::Kind::kParams: return static_cast<double>(ComputeStats(space_.Decode(genome)).params);
-    case Metric::Kind::kPeakMemory:
-      return static_cast<double>(ComputeStats(space_.Decode(genome)).peak_activations);
-    case Metric::Kind::kAccuracy: break;
-  }
-  EDGENAS_ASSERT(false && "accuracy is not a cost");
-  return 0;
+  const Metric::Kind kind = metrics_[metric].kind;
+  EDGENAS_ASSERT(kind != Metric::Kind::kAccuracy);
+  if (IsDeviceMetric(kind)) return cost_models_[metric]->Cost(genome);
+  return StatValue(ComputeStats(space_.Decode(genome)), kind);
 }
 
 bool Evaluator::MeetsCostConstraints(const Genome& genome, int* violated) const {
@@ -72,17 +80,15 @@ bool Evaluator::MeetsCostConstraints(const Genome& genome, int* violated) const 
 }
 
 void Evaluator::ComputeCosts(const Genome& genome, Scores* scores) const {
-  scores->values.assign(metrics_.size(), 0.0);
+  scores->values.assign(metrics_.size(), 0.0);  // accuracy is filled from the batched prediction
   NetworkStats stats;
   if (needs_stats_) stats = ComputeStats(space_.Decode(genome));
   for (size_t i = 0; i < metrics_.size(); ++i) {
-    switch (metrics_[i].kind) {
-      case Metric::Kind::kLatency:
-      case Metric::Kind::kEnergy: scores->values[i] = cost_models_[i]->Cost(genome); break;
-      case Metric::Kind::kMacs: scores->values[i] = static_cast<double>(stats.macs); break;
-      case Metric::Kind::kParams: scores->values[i] = static_cast<double>(stats.params); break;
-      case Metric::Kind::kPeakMemory: scores->values[i] = static_cast<double>(stats.peak_activations); break;
-      case Metric::Kind::kAccuracy: break;  // filled from the batched prediction
+    const Metric::Kind kind = metrics_[i].kind;
+    if (IsDeviceMetric(kind)) {
+      scores->values[i] = cost_models_[i]->Cost(genome);
+    } else if (kind != Metric::Kind::kAccuracy) {
+      scores->values[i] = StatValue(stats, kind);
     }
   }
 }
@@ -121,9 +127,8 @@ std::vector<const Scores*> Evaluator::Score(const std::vector<Genome>& genomes) 
 
 double Evaluator::Fitness(const Scores& scores) const {
   if (!scores.feasible) return -std::numeric_limits<double>::infinity();
-  const Objective& o = recipe_.objectives.front();
-  const double v = scores.values[MetricIndex(o.metric)];
-  return o.maximize ? v : -v;
+  const double v = scores.values[objective_index_];
+  return recipe_.objectives.front().maximize ? v : -v;
 }
 
 }  // namespace edgenas

@@ -44,6 +44,7 @@ class Evaluator {
 
   // Scores of each genome, valid for the Evaluator's life.
   std::vector<const Scores*> Score(const std::vector<Genome>& genomes);
+  const Scores& Score(const Genome& genome) { return *Score(std::vector<Genome>{genome})[0]; }
 
   // Single-objective fitness, larger is better: the objective's value, negated
   // when minimised; -infinity when a constraint is broken.
@@ -61,6 +62,7 @@ class Evaluator {
   std::vector<std::unique_ptr<LutCostModel>> cost_models_;  // per metric; null unless a device metric
   std::vector<std::pair<int, Constraint>> constraints_;     // metric index, bounds
   int accuracy_index_ = -1;
+  int objective_index_ = -1;  // the first objective's metric
   bool needs_stats_ = false;
   std::unordered_map<Genome, Scores, GenomeHash> cache_;  // by canonical genome
 };

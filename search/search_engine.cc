@@ -92,8 +92,7 @@ std::vector<int> SearchEngine::FrontMetrics() const {
 }
 
 // Minimised: maximised objectives are negated; a broken constraint is worst.
-std::vector<double> SearchEngine::ObjectiveVector(const Genome& genome) {
-  const Scores& s = *evaluator_.Score({genome})[0];
+std::vector<double> SearchEngine::ObjectiveVector(const Scores& s) const {
   std::vector<double> v;
   for (const Objective& o : recipe_.objectives) {
     const double value = s.values[evaluator_.MetricIndex(o.metric)];
@@ -187,8 +186,8 @@ std::vector<Genome> SearchEngine::MakeChildren(State& s, const std::function<con
 void SearchEngine::Initialize(State& s) {
   s.rng = Rng(recipe_.seed);
   const SearchSettings& settings = recipe_.search;
-  if (settings.algorithm == SearchAlgorithm::kExhaustive) return;  // its one generation does everything
-  if (settings.algorithm == SearchAlgorithm::kRandom) return;
+  // Random and exhaustive search start from nothing.
+  if (settings.algorithm == SearchAlgorithm::kExhaustive || settings.algorithm == SearchAlgorithm::kRandom) return;
   for (int i = 0; i < settings.population_size; ++i) s.population.push_back(SampleFeasible(s));
   evaluator_.Score(s.population);
   s.evaluations += settings.population_size;
@@ -197,8 +196,8 @@ void SearchEngine::Initialize(State& s) {
     const size_t m = recipe_.objectives.size();
     s.objective_low.assign(m, kInfinity);
     s.objective_high.assign(m, -kInfinity);
-    for (const Genome& g : s.population) {
-      const std::vector<double> v = ObjectiveVector(g);
+    for (const Scores* scores : evaluator_.Score(s.population)) {
+      const std::vector<double> v = ObjectiveVector(*scores);
       for (size_t k = 0; k < m; ++k) {
         if (!std::isfinite(v[k])) continue;
         s.objective_low[k] = std::min(s.objective_low[k], v[k]);
@@ -246,21 +245,15 @@ void SearchEngine::StepRegularized(State& s) {
     // The oldest leave: the population is kept in order of birth.
     s.population.erase(s.population.begin(), s.population.begin() + batch);
     s.population.insert(s.population.end(), children.begin(), children.end());
-    for (const Genome& child : children) {
-      const double f = evaluator_.Fitness(*evaluator_.Score({child})[0]);
-      if (!s.has_best || f > evaluator_.Fitness(*evaluator_.Score({s.best})[0])) {
-        s.best = child;
-        s.has_best = true;
-      }
-    }
   }
+  // RecordHistory keeps the best so far: aging may drop it later.
 }
 
 void SearchEngine::StepNsga2(State& s) {
   const SearchSettings& o = recipe_.search;
   // Rank and crowding of the current population, for binary tournaments.
   std::vector<std::vector<double>> points;
-  for (const Genome& g : s.population) points.push_back(ObjectiveVector(g));
+  for (const Scores* scores : evaluator_.Score(s.population)) points.push_back(ObjectiveVector(*scores));
   std::vector<int> rank(points.size());
   std::vector<double> crowding(points.size());
   const std::vector<std::vector<int>> fronts = NonDominatedSort(points);
@@ -288,7 +281,7 @@ void SearchEngine::StepNsga2(State& s) {
     }
   }
   std::vector<std::vector<double>> pool_points;
-  for (const Genome& g : pool) pool_points.push_back(ObjectiveVector(g));
+  for (const Scores* scores : evaluator_.Score(pool)) pool_points.push_back(ObjectiveVector(*scores));
   std::vector<Genome> next;
   for (const std::vector<int>& front : NonDominatedSort(pool_points)) {
     if (next.size() + front.size() <= static_cast<size_t>(o.population_size)) {
@@ -312,15 +305,9 @@ void SearchEngine::StepRandom(State& s) {
   for (int64_t i = 0; i < std::min<int64_t>(o.population_size, remaining); ++i) batch.push_back(SampleFeasible(s));
   evaluator_.Score(batch);
   s.evaluations += static_cast<int64_t>(batch.size());
-  // The population holds the best so far, then this batch.
+  // The population holds the best so far (kept by RecordHistory), then this batch.
   if (s.has_best) batch.insert(batch.begin(), s.best);
-  s.population = batch;
-  for (const Genome& g : batch) {
-    if (!s.has_best || evaluator_.Fitness(*evaluator_.Score({g})[0]) > evaluator_.Fitness(*evaluator_.Score({s.best})[0])) {
-      s.best = g;
-      s.has_best = true;
-    }
-  }
+  s.population = std::move(batch);
 }
 
 void SearchEngine::Step(State& s) {
@@ -349,7 +336,7 @@ void SearchEngine::RecordHistory(State& s) {
   row.evaluations = s.evaluations;
   if (recipe_.search.algorithm == SearchAlgorithm::kNsga2) {
     std::vector<std::vector<double>> points;
-    for (const Genome& g : s.population) points.push_back(ObjectiveVector(g));
+    for (const Scores* scores : evaluator_.Score(s.population)) points.push_back(ObjectiveVector(*scores));
     const std::vector<int> front = NonDominatedSort(points)[0];
     std::vector<std::vector<double>> normalised;
     for (int i : front) {
@@ -364,24 +351,27 @@ void SearchEngine::RecordHistory(State& s) {
     // Reference point 1.1 in each normalised objective: 10% beyond the first population's worst.
     row.hypervolume = Hypervolume(normalised, std::vector<double>(recipe_.objectives.size(), 1.1));
   } else {
-    const Objective& objective = recipe_.objectives.front();
-    const int metric = evaluator_.MetricIndex(objective.metric);
-    double best_fitness = -kInfinity, sum = 0;
+    // The population's best feasible member (the first of equals) becomes the
+    // best so far if it beats it.
+    const int metric = evaluator_.MetricIndex(recipe_.objectives.front().metric);
+    const std::vector<const Scores*> scores = evaluator_.Score(s.population);
+    int population_best = -1;
+    double sum = 0;
     int feasible = 0;
-    for (const Genome& g : s.population) {
-      const Scores& sc = *evaluator_.Score({g})[0];
-      if (!sc.feasible) continue;
-      sum += sc.values[metric];
+    for (size_t i = 0; i < scores.size(); ++i) {
+      if (!scores[i]->feasible) continue;
+      sum += scores[i]->values[metric];
       ++feasible;
-      if (evaluator_.Fitness(sc) > best_fitness) {
-        best_fitness = evaluator_.Fitness(sc);
-        if (!s.has_best || best_fitness > evaluator_.Fitness(*evaluator_.Score({s.best})[0])) {
-          s.best = g;
-          s.has_best = true;
-        }
+      if (population_best < 0 || evaluator_.Fitness(*scores[i]) > evaluator_.Fitness(*scores[population_best])) {
+        population_best = static_cast<int>(i);
       }
     }
-    row.best = s.has_best ? evaluator_.Score({s.best})[0]->values[metric] : std::nan("");
+    if (population_best >= 0 &&
+        (!s.has_best || evaluator_.Fitness(*scores[population_best]) > evaluator_.Fitness(evaluator_.Score(s.best)))) {
+      s.best = s.population[population_best];
+      s.has_best = true;
+    }
+    row.best = s.has_best ? evaluator_.Score(s.best).values[metric] : std::nan("");
     row.mean = feasible ? sum / feasible : std::nan("");
   }
   s.history.push_back(row);
@@ -443,7 +433,7 @@ SearchResult SearchEngine::Finish(State& s) {
   result.evaluations = s.evaluations;
   result.generations = s.generation;
   for (const Genome& g : s.population) {
-    if (evaluator_.Score({g})[0]->feasible) result.population.push_back(g);
+    if (evaluator_.Score(g).feasible) result.population.push_back(g);
   }
   EDGENAS_THROW_IF_NOT_FMT(!result.population.empty(), "the search ended without a feasible network");
   // The front over FrontMetrics(), each network once.
@@ -453,7 +443,7 @@ SearchResult SearchEngine::Finish(State& s) {
   std::unordered_map<Genome, bool, GenomeHash> seen;
   for (const Genome& g : result.population) {
     if (!seen.emplace(space_.Canonical(g), true).second) continue;
-    const Scores& sc = *evaluator_.Score({g})[0];
+    const Scores& sc = evaluator_.Score(g);
     std::vector<double> v;
     for (size_t k = 0; k < metrics.size(); ++k) {
       const bool maximize = k < recipe_.objectives.size() ? recipe_.objectives[k].maximize
@@ -471,7 +461,7 @@ SearchResult SearchEngine::Finish(State& s) {
   const Objective& first = recipe_.objectives.front();
   const int first_metric = evaluator_.MetricIndex(first.metric);
   const auto value = [&](const Genome& g) {
-    const double v = evaluator_.Score({g})[0]->values[first_metric];
+    const double v = evaluator_.Score(g).values[first_metric];
     return first.maximize ? v : -v;
   };
   for (const Genome& g : candidates) {

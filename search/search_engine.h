@@ -82,7 +82,7 @@ class SearchEngine {
   Genome CrossoverFeasible(State& s, const Genome& a, const Genome& b) const;
   std::vector<Genome> MakeChildren(State& s, const std::function<const Genome&()>& pick);
   [[noreturn]] void ExplainInfeasible(int violated) const;
-  std::vector<double> ObjectiveVector(const Genome& genome);
+  std::vector<double> ObjectiveVector(const Scores& scores) const;
 
   void Initialize(State& s);
   void Step(State& s);

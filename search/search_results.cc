@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <numeric>
 #include <filesystem>
 
 #include "common/file_util.h"
@@ -15,10 +17,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const Scores& ScoresOf(Evaluator& evaluator, const Genome& g) { return *evaluator.Score({g})[0]; }
-
 nlohmann::json NetworkJson(const ResultContext& c, const Genome& g) {
-  const Scores& s = ScoresOf(c.evaluator, g);
+  const Scores& s = c.evaluator.Score(g);
   const NetworkStats stats = ComputeStats(c.space.Decode(g));
   nlohmann::json j;
   j["arch"] = c.space.ToString(g);
@@ -40,7 +40,7 @@ std::string Csv(double v) { return fmt::format("{:.10g}", v); }
 }  // namespace
 
 std::string SummaryText(const ResultContext& c, const SearchResult& r) {
-  const Scores& s = ScoresOf(c.evaluator, r.best);
+  const Scores& s = c.evaluator.Score(r.best);
   std::string out = fmt::format("best network: {}\n", c.space.ToString(r.best));
   for (size_t i = 0; i < c.evaluator.metrics().size(); ++i) {
     const Metric& m = c.evaluator.metrics()[i];
@@ -91,7 +91,7 @@ void WriteSearchResults(const ResultContext& c, const SearchResult& r, const std
   // pareto.csv: the front, sorted by the first front metric.
   const std::vector<int> front_metrics = c.engine.FrontMetrics();
   std::vector<Genome> front = r.front;
-  const auto value = [&](const Genome& g, int metric) { return ScoresOf(c.evaluator, g).values[metric]; };
+  const auto value = [&](const Genome& g, int metric) { return c.evaluator.Score(g).values[metric]; };
   std::stable_sort(front.begin(), front.end(), [&](const Genome& a, const Genome& b) {
     return value(a, front_metrics.back()) < value(b, front_metrics.back());
   });
@@ -140,7 +140,7 @@ void WriteSearchResults(const ResultContext& c, const SearchResult& r, const std
     const std::vector<double> per_layer = model->LayerCosts(r.best);
     const double total = model->Cost(r.best);
     std::vector<size_t> order(per_layer.size());
-    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::iota(order.begin(), order.end(), size_t{0});
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return per_layer[a] > per_layer[b]; });
     std::string csv = fmt::format("rank,layer,op,in_channels,out_channels,kernel,stride,expand_ratio,{}_{},share_percent\n",
                                   m.kind == Metric::Kind::kLatency ? "latency" : "energy", m.Unit());

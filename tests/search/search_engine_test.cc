@@ -29,7 +29,7 @@ struct Job {
     SearchEngine engine(recipe, space, *evaluator, options);
     return engine.Run(false);
   }
-  double Value(const Genome& g, const Metric& m) { return evaluator->Score({g})[0]->values[evaluator->MetricIndex(m)]; }
+  double Value(const Genome& g, const Metric& m) { return evaluator->Score(g).values[evaluator->MetricIndex(m)]; }
 
   Recipe recipe;
   SearchSpace space;
