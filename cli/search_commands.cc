@@ -7,11 +7,9 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "common/error.h"
-#include "common/file_util.h"
 #include "predictors/predictor_file.h"
 #include "search/search_results.h"
 #include "space/space_loader.h"
@@ -48,17 +46,7 @@ void PrintProgress(const SearchProgress& p, bool terminal) {
 void Search(const SearchCommandOptions& o) {
   const bool resume = !o.resume.empty();
   EDGENAS_THROW_IF_NOT_FMT(resume != !o.recipe.empty(), "give either a recipe or --resume <results folder>, not both");
-  std::string recipe_path = o.recipe;
-  if (resume) {
-    const std::string checkpoint = (fs::path(o.resume) / "checkpoint.json").string();
-    EDGENAS_THROW_IF_NOT_FMT(fs::exists(checkpoint), "{}: no checkpoint.json to resume from{}", o.resume,
-                             fs::exists(fs::path(o.resume) / "summary.json") ? " (the job has finished)" : "");
-    try {
-      recipe_path = nlohmann::json::parse(ReadFile(checkpoint)).at("recipe").get<std::string>();
-    } catch (const nlohmann::json::exception& e) {
-      EDGENAS_THROW_FMT("{}: damaged checkpoint: {}", checkpoint, e.what());
-    }
-  }
+  const std::string recipe_path = resume ? CheckpointRecipe(o.resume) : o.recipe;
   const Recipe recipe = LoadRecipe(recipe_path);
   const std::string folder = resume ? o.resume : !o.output.empty() ? o.output : recipe.output_dir;
   if (!resume) {

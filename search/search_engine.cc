@@ -396,16 +396,39 @@ void SearchEngine::SaveCheckpoint(const State& s) const {
   WriteFileAtomically((fs::path(options_.output_dir) / "checkpoint.json").string(), j.dump() + "\n");
 }
 
-void SearchEngine::LoadCheckpoint(State& s) const {
-  const std::string path = (fs::path(options_.output_dir) / "checkpoint.json").string();
+namespace {
+
+// checkpoint.json of `folder`, parsed; says why if there is nothing to resume.
+nlohmann::json ReadCheckpoint(const std::string& folder) {
+  const std::string path = (fs::path(folder) / "checkpoint.json").string();
   if (!fs::exists(path)) {
-    EDGENAS_THROW_IF_NOT_FMT(!fs::exists(fs::path(options_.output_dir) / "summary.json"),
-                             "{}: the job has finished (summary.json is there); nothing to resume", options_.output_dir);
-    EDGENAS_THROW_FMT("{}: no checkpoint.json to resume from", options_.output_dir);
+    EDGENAS_THROW_IF_NOT_FMT(!fs::exists(fs::path(folder) / "summary.json"),
+                             "{}: the job has finished (summary.json is there); nothing to resume", folder);
+    EDGENAS_THROW_FMT("{}: no checkpoint.json to resume from", folder);
   }
   try {
-    const nlohmann::json j = nlohmann::json::parse(ReadFile(path));
+    nlohmann::json j = nlohmann::json::parse(ReadFile(path));
     EDGENAS_THROW_IF_NOT_FMT(j.at("format").get<int>() == kCheckpointFormat, "{}: unknown checkpoint format", path);
+    return j;
+  } catch (const nlohmann::json::exception& e) {
+    EDGENAS_THROW_FMT("{}: damaged checkpoint: {}", path, e.what());
+  }
+}
+
+}  // namespace
+
+std::string CheckpointRecipe(const std::string& folder) {
+  try {
+    return ReadCheckpoint(folder).at("recipe").get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    EDGENAS_THROW_FMT("{}/checkpoint.json: damaged checkpoint: {}", folder, e.what());
+  }
+}
+
+void SearchEngine::LoadCheckpoint(State& s) const {
+  const nlohmann::json j = ReadCheckpoint(options_.output_dir);
+  const std::string path = (fs::path(options_.output_dir) / "checkpoint.json").string();
+  try {
     EDGENAS_THROW_IF_NOT_FMT(j.at("recipe_fingerprint").get<std::string>() == recipe_fingerprint_,
                              "{}: the recipe {} changed since the job started; start a new job instead", path,
                              recipe_.path);

@@ -60,6 +60,10 @@ struct SearchOptions {
   std::function<void(const SearchProgress&)> progress;  // after each generation; may be empty
 };
 
+// The recipe the interrupted job in `folder` (a results folder) was started
+// from. Throws Error if there is no checkpoint to resume.
+std::string CheckpointRecipe(const std::string& folder);
+
 class SearchEngine {
  public:
   // `space` is the recipe's space restricted to its resolutions; everything is borrowed.
