@@ -59,12 +59,10 @@ void Train(const TrainOptions& o) {
   EDGENAS_THROW_IF_NOT_FMT(o.networks >= 0 && static_cast<size_t>(o.networks) <= all.size(),
                            "--networks {} but {} has {} distinct networks", o.networks, o.data, all.size());
   AccuracyDataset train = all;
-  if (o.networks > 0 && static_cast<size_t>(o.networks) < all.size()) {
-    std::vector<size_t> picked, rest;
+  std::vector<size_t> picked, rest;
+  if (o.networks > 0) {
     SplitIndices(all.size(), o.networks, o.training.seed, &picked, &rest);
     train = all.Subset(picked);
-    // The networks not trained on: the predictor's honest test set.
-    WriteAccuracyDataset((fs::path(o.out) / "held_out.csv").string(), space, all.Subset(rest));
   }
   const bool terminal = isatty(fileno(stderr));
   const TrainedPredictor trained =
@@ -73,11 +71,13 @@ void Train(const TrainOptions& o) {
                                  o.training.members, epoch, rmse);
       });
   if (terminal) fmt::print(stderr, "\n");
+  // The networks not trained on: the predictor's honest test set.
+  if (!rest.empty()) WriteAccuracyDataset((fs::path(o.out) / "held_out.csv").string(), space, all.Subset(rest));
   const TrainingRecord& r = *trained.info.training;
   fmt::print("{}: {} MLP(s) {}x{} on {} networks ({} more for early stopping); best epochs {}; validation RMSE {:.3f} pp\n",
              o.out, o.training.members, trained.info.features, fmt::join(o.training.hidden, "x"), r.networks,
              r.validation_networks, fmt::join(r.epochs, ", "), fmt::join(r.validation_rmse, ", "));
-  if (train.size() < all.size()) {
+  if (!rest.empty()) {
     fmt::print("held-out networks: {}/held_out.csv ({}); test with `edgenas predictor eval {} --data {}/held_out.csv`\n",
                o.out, all.size() - train.size(), o.out, o.out);
   }

@@ -29,6 +29,12 @@ torch::Tensor Features(const FeatureEncoder& encoder, const AccuracyDataset& dat
   return x;
 }
 
+// Networks held out for early stopping: the validation share, at least one,
+// leaving at least one to fit.
+size_t ValidationSize(size_t n, double fraction) {
+  return std::clamp<size_t>(static_cast<size_t>(std::lround(fraction * n)), 1, n - 1);
+}
+
 torch::nn::Sequential MakeMlp(int inputs, const std::vector<int>& hidden) {
   torch::nn::Sequential mlp;
   int width = inputs;
@@ -78,9 +84,7 @@ MemberResult TrainMember(const torch::Tensor& x, const torch::Tensor& y_scaled, 
                          const std::function<void(int, int, double)>& progress) {
   const int64_t n = x.size(0);
   std::vector<size_t> validation, fit;
-  const size_t validation_size =
-      std::clamp<size_t>(static_cast<size_t>(std::lround(o.validation_fraction * n)), 1, n - 1);
-  SplitIndices(n, validation_size, seed, &validation, &fit);
+  SplitIndices(n, ValidationSize(n, o.validation_fraction), seed, &validation, &fit);
   const auto index = [](const std::vector<size_t>& v) {
     std::vector<int64_t> i(v.begin(), v.end());
     return torch::tensor(i, torch::kLong);
@@ -167,8 +171,7 @@ TrainedPredictor TrainPredictor(const SearchSpace& space, FeatureEncoding encodi
     states.push_back(std::move(member.state));
     info.members.push_back(fmt::format("mlp_{}.pt", k));
   }
-  const size_t validation_size =
-      std::clamp<size_t>(static_cast<size_t>(std::lround(o.validation_fraction * train.size())), 1, train.size() - 1);
+  const size_t validation_size = ValidationSize(train.size(), o.validation_fraction);
   record.validation_networks = static_cast<int>(validation_size);
   record.networks = static_cast<int>(train.size() - validation_size);
   info.training = record;

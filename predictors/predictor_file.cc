@@ -109,11 +109,9 @@ PredictorInfo ReadPredictorInfo(const std::string& folder) {
 }
 
 std::string ResolvePredictorFolder(const std::string& name_or_folder) {
-  if (name_or_folder.find('/') != std::string::npos || fs::exists(fs::path(name_or_folder) / kInfoFile)) {
-    EDGENAS_THROW_IF_NOT_FMT(fs::exists(fs::path(name_or_folder) / kInfoFile),
-                             "predictor folder '{}' has no {}", name_or_folder, kInfoFile);
-    return name_or_folder;
-  }
+  if (fs::exists(fs::path(name_or_folder) / kInfoFile)) return name_or_folder;
+  EDGENAS_THROW_IF_NOT_FMT(name_or_folder.find('/') == std::string::npos, "predictor folder '{}' has no {}",
+                           name_or_folder, kInfoFile);
   const std::string folder = (fs::path(BuiltinFolder()) / name_or_folder).string();
   if (!fs::exists(fs::path(folder) / kInfoFile)) {
     const std::vector<std::string> names = BuiltinPredictorNames();

@@ -50,6 +50,7 @@ RidgeModel FitRidge(const FeatureEncoder& encoder, const AccuracyDataset& train,
   EDGENAS_THROW_IF_NOT_FMT(train.size() >= 5, "ridge regression needs at least 5 networks, got {}", train.size());
   const Eigen::MatrixXd x = Features(encoder, train);
   const Eigen::VectorXd y = Eigen::Map<const Eigen::VectorXd>(train.accuracy.data(), train.size());
+  // A seeded permutation of the networks (a split that keeps them all); fold k is every 5th from k.
   std::vector<size_t> order, unused;
   SplitIndices(train.size(), train.size(), seed, &order, &unused);
   constexpr int kFolds = 5;
