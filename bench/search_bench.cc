@@ -26,7 +26,7 @@ const std::string kRecipe = DataRoot() + "/recipes/ofa_note10_25ms.yaml";
 void BM_OfaTutorialSearch(benchmark::State& state) {
   tbb::global_control threads(tbb::global_control::max_allowed_parallelism, state.range(0));
   const Recipe recipe = LoadRecipe(kRecipe);
-  const SearchSpace space = RestrictedSpace(LoadSpace(recipe.space), recipe.search.resolutions);
+  const SearchSpace space = RecipeSpace(recipe);
   const LoadedPredictor predictor = LoadPredictor(recipe.predictor, space);
   double accuracy = 0, distinct = 0;
   for (auto _ : state) {

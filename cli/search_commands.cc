@@ -12,7 +12,6 @@
 #include "common/error.h"
 #include "predictors/predictor_file.h"
 #include "search/search_results.h"
-#include "space/space_loader.h"
 
 namespace edgenas {
 
@@ -59,7 +58,7 @@ void Search(const SearchCommandOptions& o) {
   if (o.threads > 0) {
     threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, o.threads);
   }
-  const SearchSpace space = RestrictedSpace(LoadSpace(recipe.space), recipe.search.resolutions);
+  const SearchSpace space = RecipeSpace(recipe);
   LoadedPredictor predictor;
   if (!recipe.predictor.empty()) predictor = LoadPredictor(recipe.predictor, space);
   Evaluator evaluator(space, recipe, predictor.predictor.get());

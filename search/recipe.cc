@@ -327,7 +327,7 @@ Recipe LoadRecipe(const std::string& path) {
     const std::string text = predictor->AsString();
     try {
       recipe.predictor = ResolvePredictorFolder(text.find('/') != std::string::npos ? ResolvePath(path, text) : text);
-      LoadPredictor(recipe.predictor, RestrictedSpace(space, recipe.search.resolutions));  // fits the space?
+      LoadPredictor(recipe.predictor, space.WithResolutions(recipe.search.resolutions));  // fits the space?
     } catch (const Error& e) {
       predictor->Fail(e.what());
     }
@@ -337,12 +337,6 @@ Recipe LoadRecipe(const std::string& path) {
   return recipe;
 }
 
-SearchSpace RestrictedSpace(const SearchSpace& space, const std::vector<int>& resolutions) {
-  if (resolutions.empty()) return space;
-  SpaceSpec spec = space.spec();
-  spec.resolutions = resolutions;
-  std::sort(spec.resolutions.begin(), spec.resolutions.end());
-  return SearchSpace(spec);
-}
+SearchSpace RecipeSpace(const Recipe& recipe) { return LoadSpace(recipe.space).WithResolutions(recipe.search.resolutions); }
 
 }  // namespace edgenas

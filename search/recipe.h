@@ -83,8 +83,7 @@ struct Recipe {
 // Throws Error on the first fault found.
 Recipe LoadRecipe(const std::string& path);
 
-// The space with only `resolutions` (all of them if empty), which the search
-// samples from. Arch strings and predictors are unaffected.
-SearchSpace RestrictedSpace(const SearchSpace& space, const std::vector<int>& resolutions);
+// The space the recipe searches: its space with only its resolutions.
+SearchSpace RecipeSpace(const Recipe& recipe);
 
 }  // namespace edgenas

@@ -131,6 +131,15 @@ int SearchSpace::Depth(const Genome& genome, int stage) const {
   return gene < 0 ? spec_.stages[stage].max_depth() : spec_.stages[stage].depths[genome.genes[gene]];
 }
 
+SearchSpace SearchSpace::WithResolutions(const std::vector<int>& resolutions) const {
+  if (resolutions.empty()) return *this;
+  SpaceSpec spec = spec_;
+  spec.resolutions = resolutions;
+  std::sort(spec.resolutions.begin(), spec.resolutions.end());
+  for (int r : spec.resolutions) EDGENAS_ASSERT(ResolutionIndex(r) >= 0);
+  return SearchSpace(spec);
+}
+
 int SearchSpace::ResolutionIndex(int resolution) const {
   const auto found = std::find(spec_.resolutions.begin(), spec_.resolutions.end(), resolution);
   return found == spec_.resolutions.end() ? -1 : static_cast<int>(found - spec_.resolutions.begin());

@@ -147,6 +147,10 @@ class SearchSpace {
   // Once-for-All's JSON form; factored spaces only.
   std::string ToOfaJson(const Genome& genome) const;
 
+  // The same space offering only `resolutions` (each one of this space's; all
+  // of them if empty). Arch strings keep their meaning.
+  SearchSpace WithResolutions(const std::vector<int>& resolutions) const;
+
   // Every gene uniformly at random.
   Genome Sample(Rng& rng) const;
   // Each gene is resampled uniformly with `probability` (it may keep its value).

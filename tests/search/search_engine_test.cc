@@ -7,7 +7,6 @@
 
 #include "predictors/predictor_file.h"
 #include "search/pareto.h"
-#include "space/space_loader.h"
 #include "test_util.h"
 
 namespace edgenas {
@@ -18,7 +17,7 @@ const std::string kData = std::string(EDGENAS_TEST_DATA) + "/search/";
 // Everything a search needs, from a recipe file.
 struct Job {
   explicit Job(const std::string& recipe_path)
-      : recipe(LoadRecipe(recipe_path)), space(RestrictedSpace(LoadSpace(recipe.space), recipe.search.resolutions)) {
+      : recipe(LoadRecipe(recipe_path)), space(RecipeSpace(recipe)) {
     if (!recipe.predictor.empty()) predictor = LoadPredictor(recipe.predictor, space);
     evaluator = std::make_unique<Evaluator>(space, recipe, predictor.predictor.get());
   }
