@@ -1,4 +1,4 @@
-// edgenas-torch: the commands that build networks in LibTorch. `edgenas` hands
+// edgenas-torch: the commands that build or train networks in LibTorch. `edgenas` hands
 // these commands over to this executable, so that its other commands never pay
 // for loading LibTorch (docs/architecture.md). Same exit codes as edgenas.
 #include <fmt/format.h>
