@@ -67,7 +67,7 @@ TEST(SearchCli, WritesEveryResultFile) {
     sum += std::stod(line.substr(before + 1, last - before - 1));
   }
   EXPECT_NEAR(sum, s["best"]["metrics"]["latency@note10"]["value"].get<double>(), 1e-6);
-  // A second run refuses nothing (no checkpoint left) and gives the same result.
+  // A second run, on one thread, gives the same result.
   const std::string again = TempFolder("search_files_again");
   ASSERT_EQ(Edgenas("search " + kData + "ofa_short.yaml --quiet --threads 1 --output " + again), 0);
   EXPECT_EQ(SummaryWithoutTime(out), SummaryWithoutTime(again));
