@@ -42,6 +42,12 @@ double CostTable::ConstantFor(int r) const {
   return found == constant_by_resolution.end() ? 0.0 : found->second;
 }
 
+double CostTable::ScaleFor(int r) const {
+  auto found = scale_by_resolution.find(r);
+  if (found == scale_by_resolution.end()) found = scale_by_resolution.find(0);
+  return found == scale_by_resolution.end() ? 1.0 : found->second;
+}
+
 const std::unordered_map<std::string, double>* CostTable::ForResolution(int r) const {
   auto found = by_resolution.find(r);
   if (found == by_resolution.end()) found = by_resolution.find(0);
@@ -91,7 +97,7 @@ HardwareProfile LoadHardwareProfile(const std::string& folder) {
   StringToLutKeyFormat(root.Get("key_format").AsChoice({"ofa", "proxyless", "hwnasbench", "edgenas"}), &p.key_format);
   for (const auto& [name, metric] : root.Get("metrics").Entries()) {
     name.AsChoice({"latency", "energy"});
-    metric.CheckKeys({"unit", "tables", "constant"});
+    metric.CheckKeys({"unit", "tables", "constant", "scale"});
     CostTable table;
     table.unit = metric.Get("unit").AsChoice({"ms", "mJ"});
     // One table per resolution, or one table whose keys carry the shapes.
@@ -110,15 +116,19 @@ HardwareProfile LoadHardwareProfile(const std::string& folder) {
       table.by_resolution[r] = ReadTable(table_path);
     }
     // One number for every resolution, or one per resolution.
-    if (const auto constant = metric.Find("constant")) {
-      if (constant->IsScalar()) {
-        table.constant_by_resolution[0] = constant->AsDouble(-1e9, 1e9);
-      } else {
-        for (const auto& [resolution, value] : constant->Entries()) {
-          table.constant_by_resolution[static_cast<int>(resolution.AsInt(1, 100000))] = value.AsDouble(-1e9, 1e9);
-        }
+    auto read_per_resolution = [&](const char* field, double low, double high, std::map<int, double>* values) {
+      const auto node = metric.Find(field);
+      if (!node) return;
+      if (node->IsScalar()) {
+        (*values)[0] = node->AsDouble(low, high);
+        return;
       }
-    }
+      for (const auto& [resolution, value] : node->Entries()) {
+        (*values)[static_cast<int>(resolution.AsInt(1, 100000))] = value.AsDouble(low, high);
+      }
+    };
+    read_per_resolution("constant", -1e9, 1e9, &table.constant_by_resolution);
+    read_per_resolution("scale", 1e-6, 1e6, &table.scale_by_resolution);
     p.metrics[name.AsString()] = std::move(table);
   }
   p.source = root.StringOr("source", "");
@@ -192,6 +202,10 @@ void WriteProfileYaml(const std::string& folder, const HardwareProfile& info,
   for (const auto& [name, metric] : metrics) {
     out << YAML::Key << name << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "unit" << YAML::Value << metric.unit;
+    if (!metric.scales.empty()) {
+      out << YAML::Key << "scale" << YAML::Value;
+      EmitPerResolution(out, metric.scales);
+    }
     if (!metric.constants.empty()) {
       out << YAML::Key << "constant" << YAML::Value;
       EmitPerResolution(out, metric.constants);

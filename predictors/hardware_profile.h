@@ -31,9 +31,16 @@ struct CostTable {
   // Added once per network (runtime overhead the per-block sum misses), per
   // resolution; resolution 0 serves every resolution. Empty: no constant.
   std::map<int, double> constant_by_resolution;
+  // Multiplies every table entry, per resolution (0: every resolution). A
+  // measured profile fits it, with the constant, to whole-network timings:
+  // blocks run slower inside a network than timed alone in a loop, where their
+  // weights stay in cache. Empty: 1.
+  std::map<int, double> scale_by_resolution;
 
   // The constant for resolution r (0 if none).
   double ConstantFor(int r) const;
+  // The scale for resolution r (1 if none).
+  double ScaleFor(int r) const;
   // The table for resolution r, or nullptr.
   const std::unordered_map<std::string, double>* ForResolution(int r) const;
 };
@@ -74,6 +81,7 @@ struct MetricFiles {
   std::string unit;
   std::map<int, std::string> tables;  // relative to the profile folder
   std::map<int, double> constants;
+  std::map<int, double> scales;
 };
 
 // Writes <folder>/profile.yaml atomically: device to license from `info` (its

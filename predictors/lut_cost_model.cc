@@ -57,10 +57,11 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
     }
     compiled_[ri] = 1;
     fixed_[ri] = table.ConstantFor(r);
+    const double scale = table.ScaleFor(r);
     auto lookup = [&](const std::string& key) {
       if (key.empty()) return 0.0;  // identities cost nothing
       const auto hit = entries->find(key);
-      if (hit != entries->end()) return hit->second;
+      if (hit != entries->end()) return scale * hit->second;
       missing.push_back(fmt::format("{} (resolution {})", key, r));
       return 0.0;
     };

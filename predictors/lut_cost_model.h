@@ -5,7 +5,8 @@
 // (resolution, block slot, choice), so scoring a genome is a few dozen array
 // reads and no string work:
 //   cost(g) = fixed[r] + sum over the block slots in use of block[r][slot][choice]
-// where fixed[r] holds the stem and head layers and the profile's per-network constant.
+// where fixed[r] holds the stem and head layers and the profile's per-network
+// constant, and every layer's entry is already multiplied by the profile's scale.
 // Every key the space can need is looked up at construction: a missing one is
 // reported then, with the device, the space and the exact keys, never mid-search.
 //

@@ -184,7 +184,7 @@ std::string WriteFittedProfile(const ProfileFit& fit, const SearchSpace& space, 
   namespace fs = std::filesystem;
   const fs::path folder = fs::path(out_root) / device;
   CheckProfileFolderFree(folder.string(), replace);
-  MetricFiles latency{"ms", {}, fit.constant_by_resolution};
+  MetricFiles latency{"ms", {}, fit.constant_by_resolution, {}};
   for (const auto& [resolution, constant] : fit.constant_by_resolution) {
     std::map<std::string, std::map<std::string, double>> entries;
     if (const auto found = fit.entries_by_resolution.find(resolution); found != fit.entries_by_resolution.end()) {
@@ -211,6 +211,25 @@ std::string WriteFittedProfile(const ProfileFit& fit, const SearchSpace& space, 
                    "Written by `edgenas profile fit`: per-block entries fitted to whole-network timings.\n"
                    "Stem, head and per-network overhead are in `constant`; their table entries are 0.");
   return folder.string();
+}
+
+LatencyCalibration FitLatencyCalibration(const std::vector<double>& table_sums, const std::vector<double>& measured) {
+  EDGENAS_THROW_IF_NOT_FMT(table_sums.size() == measured.size() && measured.size() >= 2,
+                           "calibrating needs at least 2 timed networks, got {}", measured.size());
+  const int rows = static_cast<int>(measured.size());
+  // Unknowns (scale - 1, constant) >= 0: measured - sum = (scale - 1) * sum + constant.
+  std::vector<double> a(2 * rows), b(rows);
+  for (int i = 0; i < rows; ++i) {
+    EDGENAS_THROW_IF_NOT_FMT(table_sums[i] > 0 && measured[i] > 0,
+                             "calibration network {}: the table sum ({}) and the measured time ({}) must be positive",
+                             i + 1, table_sums[i], measured[i]);
+    // Row i divided by measured[i]: the residuals are relative errors.
+    a[2 * i] = table_sums[i] / measured[i];
+    a[2 * i + 1] = 1.0 / measured[i];
+    b[i] = (measured[i] - table_sums[i]) / measured[i];
+  }
+  const std::vector<double> x = NonNegativeLeastSquares(a, b, rows, 2);
+  return {1.0 + x[0], x[1]};
 }
 
 }  // namespace edgenas

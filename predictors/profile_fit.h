@@ -53,6 +53,21 @@ std::string WriteFittedProfile(const ProfileFit& fit, const SearchSpace& space, 
                                const std::string& device, const std::string& source, const std::string& out_root,
                                bool replace);
 
+// Calibrating a measured profile against whole networks timed on the same
+// machine: measured ≈ scale * (the sum of the network's table entries) + constant.
+// Layers timed alone in a loop keep their weights in cache; inside a network
+// they do not, so the sum falls short by a share that grows with the network,
+// plus a fixed per-network overhead (docs/latency.md). Fitted by non-negative
+// least squares on relative errors, so small and large networks weigh alike,
+// with scale >= 1 (a layer inside a network is not faster than alone in a warm
+// loop) and constant >= 0, so no network is predicted below its layers' sum.
+struct LatencyCalibration {
+  double scale = 1.0;
+  double constant = 0.0;
+};
+// Throws Error unless there are at least 2 pairs, all positive.
+LatencyCalibration FitLatencyCalibration(const std::vector<double>& table_sums, const std::vector<double>& measured);
+
 // Solves min ||A x - b|| subject to x >= 0 (Lawson and Hanson, "Solving Least
 // Squares Problems", 1974, ch. 23). A is rows x cols, row-major: a[i * cols + j].
 std::vector<double> NonNegativeLeastSquares(const std::vector<double>& a, const std::vector<double>& b, int rows,

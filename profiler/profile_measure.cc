@@ -17,6 +17,7 @@
 #include "models/torch_threads.h"
 #include "predictors/lut_cost_model.h"
 #include "predictors/lut_keys.h"
+#include "predictors/profile_fit.h"
 #include "space/space_loader.h"
 
 namespace edgenas {
@@ -119,8 +120,11 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
                            "{} holds an interrupted measurement; pass --resume to continue it or --replace to start "
                            "over",
                            folder.string());
+  EDGENAS_THROW_IF_NOT_FMT(o.calibration_networks == 0 || o.calibration_networks >= 2,
+                           "--calibration-networks must be 0 or at least 2, got {}", o.calibration_networks);
   if (o.replace && !o.resume) fs::remove_all(folder);
   SetTorchThreads(o.threads);
+  KeepFreedMemory();
 
   // What to time: the distinct layers of every space, per resolution.
   std::vector<SearchSpace> spaces;
@@ -165,7 +169,7 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
   }
 
   // The per-network constant: what whole networks take beyond the sum of their layers.
-  MetricFiles latency{"ms", {}, {}};
+  MetricFiles latency{"ms", {}, {}, {}};
   for (const auto& [r, layers] : layers_by_resolution) latency.tables[r] = fmt::format("tables/{}_lookup_table.yaml", r);
   HardwareProfile info;
   info.device = o.device;
@@ -178,26 +182,31 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
   info.key_format = LutKeyFormat::kNative;
   info.source = fmt::format("edgenas profile measure: warm-up {}, at least {} runs and {} ms per layer; median",
                             o.timer.warmup_runs, o.timer.min_runs, o.timer.min_time_ms);
-  const std::string comment =
+  const std::string comment = fmt::format(
       "Written by `edgenas profile measure`: per-layer latency measured on this machine.\n"
-      "constant: median of (whole network - sum of its layers) over the calibration networks.";
+      "A network's latency = scale * (sum of its layers' medians) + constant, per resolution;\n"
+      "scale and constant are fitted to {} whole networks per space timed after the layers.",
+      o.calibration_networks);
   if (o.calibration_networks > 0) {
     // Predict with the tables alone first, then time whole networks.
     WriteProfileYaml(folder.string(), info, {{"latency", latency}}, comment);
     const HardwareProfile profile = LoadHardwareProfile(folder.string());
-    std::map<int, std::vector<double>> residuals;
+    std::map<int, std::vector<double>> sums, measured;
     Rng rng(o.seed);
     for (const SearchSpace& space : spaces) {
       const std::vector<int> resolutions = ResolutionsToMeasure(space, o.resolutions);
       const LutCostModel model(space, profile, "latency", resolutions);
       for (int i = 0; i < o.calibration_networks; ++i) {
         const Genome g = SampleAt(space, resolutions, rng);
-        residuals[space.Resolution(g)].push_back(TimeNetwork(space.Decode(g), o.timer) - model.Cost(g));
+        sums[space.Resolution(g)].push_back(model.Cost(g));
+        measured[space.Resolution(g)].push_back(TimeNetwork(space.Decode(g), o.timer));
       }
     }
-    for (auto& [r, values] : residuals) {
-      std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
-      latency.constants[r] = values[values.size() / 2];
+    for (const auto& [r, values] : sums) {
+      if (values.size() < 2) continue;  // a resolution drawn once keeps the plain sum
+      const LatencyCalibration fit = FitLatencyCalibration(values, measured[r]);
+      latency.scales[r] = fit.scale;
+      latency.constants[r] = fit.constant;
     }
   }
   WriteProfileYaml(folder.string(), info, {{"latency", latency}}, comment);
@@ -218,6 +227,7 @@ ValidationReport ValidateProfile(const std::string& profile_folder, const std::s
   EDGENAS_THROW_IF_NOT_FMT(!resolutions.empty(), "profile '{}' has no latency table for any resolution of space '{}'",
                            profile.device, space.name());
   const LutCostModel model(space, profile, "latency", resolutions);
+  KeepFreedMemory();
   Rng rng(seed);
   ValidationReport report;
   for (int i = 0; i < count; ++i) {

@@ -3,8 +3,9 @@
 //   measure:  DistinctLayers(space) -> a LibTorch module per layer -> TimeRuns at
 //             batch 1 -> tables/<r>_lookup_table.yaml (median, MAD, runs), written
 //             after every layer so an interrupted run resumes where it stopped;
-//             then whole networks are timed to set the per-network constant
-//             (what the per-layer sum misses); then profile.yaml.
+//             then whole networks are timed to fit, per resolution, the scale
+//             and constant that turn the sum of layers into a network's time
+//             (FitLatencyCalibration); then profile.yaml.
 //   validate: random networks, timed end to end, against the profile's prediction.
 //
 // Runs in the edgenas-torch executable (LibTorch side).
@@ -26,7 +27,7 @@ struct MeasureOptions {
   std::string out_root;             // folder that holds the profile folder
   int threads = 1;                  // LibTorch intra-op threads, recorded in profile.yaml
   TimerOptions timer;
-  int calibration_networks = 20;    // whole networks timed to fit the per-network constant (0: none)
+  int calibration_networks = 40;    // whole networks per space timed to fit scale and constant (0: none)
   uint64_t seed = 0;                // picks the calibration networks
   bool resume = false;              // keep the layers already in the tables
   bool replace = false;             // overwrite a finished profile

@@ -78,6 +78,22 @@ TEST_F(Note10, BatchAndBreakdownAgreeWithSingleCost) {
   }
 }
 
+// A profile's scale multiplies every layer's entry, its constant is added once.
+TEST_F(Note10, ScaleMultipliesTheLayersAndConstantIsAddedOnce) {
+  const std::string arch = OfaJson(Repeat({3}, 20), Repeat({3}, 20), {2, 2, 2, 2, 2}, 160);
+  HardwareProfile calibrated = profile_;
+  calibrated.metrics["latency"].scale_by_resolution = {{160, 1.25}, {0, 2.0}};
+  calibrated.metrics["latency"].constant_by_resolution = {{160, 0.5}};
+  const LutCostModel model(space_, calibrated, "latency");
+  EXPECT_NEAR(model.Cost(space_.Parse(arch)), 1.25 * 9.8903 + 0.5, 1.25e-4);
+  const std::vector<double> layers = model.LayerCosts(space_.Parse(arch));
+  EXPECT_NEAR(std::accumulate(layers.begin(), layers.end(), 0.0), 1.25 * 9.8903, 1.25e-4);
+  // Resolution 0 serves the others.
+  const std::string r192 = OfaJson(Repeat({3}, 20), Repeat({3}, 20), {2, 2, 2, 2, 2}, 192);
+  EXPECT_NEAR(model.Cost(space_.Parse(r192)), 2.0 * LutCostModel(space_, profile_, "latency").Cost(space_.Parse(r192)),
+              1e-9);
+}
+
 TEST_F(Note10, MissingKeysAreReportedAtConstruction) {
   HardwareProfile broken = profile_;
   broken.metrics["latency"].by_resolution[192].erase(

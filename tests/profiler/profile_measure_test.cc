@@ -63,6 +63,8 @@ TEST(ProfileMeasure, MeasuresEveryLayerAndResumesWhereItStopped) {
   EXPECT_EQ(profile.key_format, LutKeyFormat::kNative);
   EXPECT_EQ(profile.threads, 1);
   EXPECT_EQ(profile.metrics.at("latency").constant_by_resolution.count(32), 1u);
+  EXPECT_GE(profile.metrics.at("latency").ScaleFor(32), 1.0);
+  EXPECT_EQ(profile.metrics.at("latency").scale_by_resolution.count(32), 1u);
   const SearchSpace space = LoadSpace("nas_bench_macro");
   const LutCostModel model(space, profile, "latency");
   EXPECT_GT(model.Cost(space.Parse("22222222")), model.Cost(space.Parse("00000000")));
