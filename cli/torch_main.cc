@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
   measure->add_option("--device", m->device, "Name of the profile (its folder)")->required();
   measure->add_option("--threads", m->threads, "LibTorch threads while timing")->capture_default_str();
   measure->add_option("--calibration-networks", m->calibration_networks,
-                      "Whole networks timed per space to fit the scale and per-network constant (0, or 2 and more)")
+                      "Whole networks timed per space to fit the scale and per-network constant (0, or 3 and more)")
       ->capture_default_str();
   measure->add_option("--seed", m->seed, "Picks the calibration networks")->capture_default_str();
   AddProfileOutputOptions(measure, &m->out_root, &m->replace);

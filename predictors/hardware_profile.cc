@@ -36,16 +36,24 @@ bool StringToLutKeyFormat(const std::string& name, LutKeyFormat* format) {
   return false;
 }
 
-double CostTable::ConstantFor(int r) const {
-  auto found = constant_by_resolution.find(r);
-  if (found == constant_by_resolution.end()) found = constant_by_resolution.find(0);
-  return found == constant_by_resolution.end() ? 0.0 : found->second;
+
+namespace {
+
+// The value for resolution r, else for resolution 0, else `otherwise`.
+double PerResolution(const std::map<int, double>& values, int r, double otherwise) {
+  auto found = values.find(r);
+  if (found == values.end()) found = values.find(0);
+  return found == values.end() ? otherwise : found->second;
 }
 
-double CostTable::ScaleFor(int r) const {
-  auto found = scale_by_resolution.find(r);
-  if (found == scale_by_resolution.end()) found = scale_by_resolution.find(0);
-  return found == scale_by_resolution.end() ? 1.0 : found->second;
+}  // namespace
+
+double CostTable::ConstantFor(int r) const { return PerResolution(constant_by_resolution, r, 0.0); }
+
+double CostTable::ScaleFor(int r) const { return PerResolution(scale_by_resolution, r, 1.0); }
+
+double CostTable::ScalePerWeightMibFor(int r) const {
+  return PerResolution(scale_per_weight_mib_by_resolution, r, 0.0);
 }
 
 const std::unordered_map<std::string, double>* CostTable::ForResolution(int r) const {
@@ -97,7 +105,7 @@ HardwareProfile LoadHardwareProfile(const std::string& folder) {
   StringToLutKeyFormat(root.Get("key_format").AsChoice({"ofa", "proxyless", "hwnasbench", "edgenas"}), &p.key_format);
   for (const auto& [name, metric] : root.Get("metrics").Entries()) {
     name.AsChoice({"latency", "energy"});
-    metric.CheckKeys({"unit", "tables", "constant", "scale"});
+    metric.CheckKeys({"unit", "tables", "constant", "scale", "scale_per_weight_mib"});
     CostTable table;
     table.unit = metric.Get("unit").AsChoice({"ms", "mJ"});
     // One table per resolution, or one table whose keys carry the shapes.
@@ -129,6 +137,7 @@ HardwareProfile LoadHardwareProfile(const std::string& folder) {
     };
     read_per_resolution("constant", -1e9, 1e9, &table.constant_by_resolution);
     read_per_resolution("scale", 1e-6, 1e6, &table.scale_by_resolution);
+    read_per_resolution("scale_per_weight_mib", 0.0, 1e6, &table.scale_per_weight_mib_by_resolution);
     p.metrics[name.AsString()] = std::move(table);
   }
   p.source = root.StringOr("source", "");
@@ -205,6 +214,10 @@ void WriteProfileYaml(const std::string& folder, const HardwareProfile& info,
     if (!metric.scales.empty()) {
       out << YAML::Key << "scale" << YAML::Value;
       EmitPerResolution(out, metric.scales);
+    }
+    if (!metric.scales_per_weight_mib.empty()) {
+      out << YAML::Key << "scale_per_weight_mib" << YAML::Value;
+      EmitPerResolution(out, metric.scales_per_weight_mib);
     }
     if (!metric.constants.empty()) {
       out << YAML::Key << "constant" << YAML::Value;

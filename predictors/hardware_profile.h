@@ -31,16 +31,22 @@ struct CostTable {
   // Added once per network (runtime overhead the per-block sum misses), per
   // resolution; resolution 0 serves every resolution. Empty: no constant.
   std::map<int, double> constant_by_resolution;
-  // Multiplies every table entry, per resolution (0: every resolution). A
-  // measured profile fits it, with the constant, to whole-network timings:
-  // blocks run slower inside a network than timed alone in a loop, where their
-  // weights stay in cache. Empty: 1.
+  // A network's cost = (scale + scale_per_weight_mib * W) * (sum of its
+  // layers' entries) + constant, where W is the network's float32 weights in
+  // MiB. A measured profile fits scale, scale_per_weight_mib and constant to
+  // whole-network timings: layers run slower inside a network than timed alone
+  // in a loop, where their weights stay in cache, and more so the more weights
+  // the network streams through the cache. Per resolution (0: every
+  // resolution); empty: scale 1, scale_per_weight_mib 0.
   std::map<int, double> scale_by_resolution;
+  std::map<int, double> scale_per_weight_mib_by_resolution;
 
   // The constant for resolution r (0 if none).
   double ConstantFor(int r) const;
   // The scale for resolution r (1 if none).
   double ScaleFor(int r) const;
+  // The scale's growth per MiB of weights for resolution r (0 if none).
+  double ScalePerWeightMibFor(int r) const;
   // The table for resolution r, or nullptr.
   const std::unordered_map<std::string, double>* ForResolution(int r) const;
 };
@@ -82,6 +88,7 @@ struct MetricFiles {
   std::map<int, std::string> tables;  // relative to the profile folder
   std::map<int, double> constants;
   std::map<int, double> scales;
+  std::map<int, double> scales_per_weight_mib;
 };
 
 // Writes <folder>/profile.yaml atomically: device to license from `info` (its

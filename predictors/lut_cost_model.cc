@@ -6,8 +6,18 @@
 
 #include "common/error.h"
 #include "predictors/lut_keys.h"
+#include "space/network_stats.h"
 
 namespace edgenas {
+
+namespace {
+
+// A layer's float32 weights in MiB.
+double WeightMib(const LayerSpec& layer) {
+  return static_cast<double>(ComputeLayerStats(layer).params) * sizeof(float) / (1 << 20);
+}
+
+}  // namespace
 
 LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& profile, const std::string& metric,
                            const std::vector<int>& resolutions)
@@ -43,6 +53,11 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
   fixed_.assign(num_resolutions, 0.0);
   layer_fixed_.assign(num_resolutions * num_fixed, 0.0);
   block_.assign(num_resolutions * slots_.size() * max_choices_, 0.0);
+  scale_.assign(num_resolutions, 1.0);
+  scale_per_weight_mib_.assign(num_resolutions, 0.0);
+  constant_.assign(num_resolutions, 0.0);
+  fixed_weight_mib_.assign(num_resolutions, 0.0);
+  block_weight_mib_.assign(block_.size(), 0.0);
   std::vector<std::string> missing;
 
   for (size_t ri = 0; ri < num_resolutions; ++ri) {
@@ -56,28 +71,35 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
                         profile.device, metric, r, space.name(), fmt::join(have, ", "));
     }
     compiled_[ri] = 1;
-    fixed_[ri] = table.ConstantFor(r);
-    const double scale = table.ScaleFor(r);
+    scale_[ri] = table.ScaleFor(r);
+    scale_per_weight_mib_[ri] = table.ScalePerWeightMibFor(r);
+    constant_[ri] = table.ConstantFor(r);
+    weights_matter_ = weights_matter_ || scale_per_weight_mib_[ri] != 0.0;
     auto lookup = [&](const std::string& key) {
       if (key.empty()) return 0.0;  // identities cost nothing
       const auto hit = entries->find(key);
-      if (hit != entries->end()) return scale * hit->second;
+      if (hit != entries->end()) return hit->second;
       missing.push_back(fmt::format("{} (resolution {})", key, r));
       return 0.0;
     };
     const Genome genome = space.DeepestGenome(static_cast<int>(ri));
-    const std::vector<std::string> keys = LutKeys(space.Decode(genome), profile.key_format);
+    const NetworkSpec deepest = space.Decode(genome);
+    const std::vector<std::string> keys = LutKeys(deepest, profile.key_format);
     for (size_t i = 0; i < num_fixed; ++i) {
       const size_t layer = i < spec.stem.size() ? i : keys.size() - num_fixed + i;
       layer_fixed_[ri * num_fixed + i] = lookup(keys[layer]);
       fixed_[ri] += layer_fixed_[ri * num_fixed + i];
+      fixed_weight_mib_[ri] += WeightMib(deepest.layers[layer]);
     }
     for (size_t k = 0; k < slots_.size(); ++k) {
       Genome probe = genome;
       for (int c = 0; c < space.NumSlotChoices(slots_[k].stage, slots_[k].block); ++c) {
         space.SetSlotChoice(&probe, slots_[k].stage, slots_[k].block, c);
-        const std::vector<std::string> probe_keys = LutKeys(space.Decode(probe), profile.key_format);
-        block_[(ri * slots_.size() + k) * max_choices_ + c] = lookup(probe_keys[spec.stem.size() + k]);
+        const NetworkSpec probe_net = space.Decode(probe);
+        const std::vector<std::string> probe_keys = LutKeys(probe_net, profile.key_format);
+        const size_t at = (ri * slots_.size() + k) * max_choices_ + c;
+        block_[at] = lookup(probe_keys[spec.stem.size() + k]);
+        block_weight_mib_[at] = WeightMib(probe_net.layers[spec.stem.size() + k]);
       }
     }
   }
@@ -100,16 +122,28 @@ bool LutCostModel::InUse(const Slot& slot, const Genome& genome) const {
   return slot.depth_gene < 0 || genome.genes[slot.depth_gene] >= slot.min_depth_choice;
 }
 
+double LutCostModel::Scale(const Genome& genome) const {
+  const size_t ri = genome.genes[0];
+  if (!weights_matter_) return scale_[ri];
+  const double* weights = &block_weight_mib_[ri * slots_.size() * max_choices_];
+  double weight_mib = fixed_weight_mib_[ri];
+  for (const Slot& slot : slots_) {
+    if (InUse(slot, genome)) weight_mib += weights[Choice(slot, genome)];
+    weights += max_choices_;
+  }
+  return scale_[ri] + scale_per_weight_mib_[ri] * weight_mib;
+}
+
 double LutCostModel::Cost(const Genome& genome) const {
   const size_t ri = genome.genes[0];
   EDGENAS_ASSERT(compiled_[ri]);
   const double* block = &block_[ri * slots_.size() * max_choices_];
-  double cost = fixed_[ri];
+  double sum = fixed_[ri];
   for (const Slot& slot : slots_) {
-    if (InUse(slot, genome)) cost += block[Choice(slot, genome)];
+    if (InUse(slot, genome)) sum += block[Choice(slot, genome)];
     block += max_choices_;
   }
-  return cost;
+  return Scale(genome) * sum + constant_[ri];
 }
 
 void LutCostModel::Predict(const std::vector<Genome>& genomes, std::vector<double>* costs) const {
@@ -128,6 +162,8 @@ std::vector<double> LutCostModel::LayerCosts(const Genome& genome) const {
   }
   costs.insert(costs.end(), layer_fixed_.begin() + ri * num_fixed + spec.stem.size(),
                layer_fixed_.begin() + (ri + 1) * num_fixed);
+  const double scale = Scale(genome);
+  for (double& cost : costs) cost *= scale;
   return costs;
 }
 

@@ -4,9 +4,11 @@
 // The tables are compiled once per job into flat arrays indexed by
 // (resolution, block slot, choice), so scoring a genome is a few dozen array
 // reads and no string work:
-//   cost(g) = fixed[r] + sum over the block slots in use of block[r][slot][choice]
-// where fixed[r] holds the stem and head layers and the profile's per-network
-// constant, and every layer's entry is already multiplied by the profile's scale.
+//   sum(g)  = fixed[r] + sum over the block slots in use of block[r][slot][choice]
+//   cost(g) = scale[r] * sum(g) + constant[r]
+// where fixed[r] holds the stem and head layers. A measured profile's scale
+// grows with the network's weights (HardwareProfile's scale_per_weight_mib):
+// then the weights are summed alongside, from a second array of the same shape.
 // Every key the space can need is looked up at construction: a missing one is
 // reported then, with the device, the space and the exact keys, never mid-search.
 //
@@ -61,10 +63,17 @@ class LutCostModel {
   std::string unit_;
   std::vector<Slot> slots_;
   int max_choices_ = 0;
+  // The factor that multiplies the layers' sum of `genome`.
+  double Scale(const Genome& genome) const;
+
   std::vector<char> compiled_;   // per resolution index of the space
   std::vector<double> fixed_;    // [resolution]
   std::vector<double> block_;    // [(resolution * slots + slot) * max_choices + choice]
   std::vector<double> layer_fixed_;  // [resolution][stem and head layer], for LayerCosts
+  std::vector<double> scale_, scale_per_weight_mib_, constant_;  // [resolution]
+  bool weights_matter_ = false;  // some scale_per_weight_mib_ is not 0
+  std::vector<double> fixed_weight_mib_;  // [resolution], like fixed_
+  std::vector<double> block_weight_mib_;  // like block_
 };
 
 }  // namespace edgenas

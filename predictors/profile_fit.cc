@@ -184,7 +184,7 @@ std::string WriteFittedProfile(const ProfileFit& fit, const SearchSpace& space, 
   namespace fs = std::filesystem;
   const fs::path folder = fs::path(out_root) / device;
   CheckProfileFolderFree(folder.string(), replace);
-  MetricFiles latency{"ms", {}, fit.constant_by_resolution, {}};
+  MetricFiles latency{"ms", {}, fit.constant_by_resolution, {}, {}};
   for (const auto& [resolution, constant] : fit.constant_by_resolution) {
     std::map<std::string, std::map<std::string, double>> entries;
     if (const auto found = fit.entries_by_resolution.find(resolution); found != fit.entries_by_resolution.end()) {
@@ -213,23 +213,27 @@ std::string WriteFittedProfile(const ProfileFit& fit, const SearchSpace& space, 
   return folder.string();
 }
 
-LatencyCalibration FitLatencyCalibration(const std::vector<double>& table_sums, const std::vector<double>& measured) {
-  EDGENAS_THROW_IF_NOT_FMT(table_sums.size() == measured.size() && measured.size() >= 2,
-                           "calibrating needs at least 2 timed networks, got {}", measured.size());
+LatencyCalibration FitLatencyCalibration(const std::vector<double>& table_sums, const std::vector<double>& weight_mib,
+                                         const std::vector<double>& measured) {
+  EDGENAS_THROW_IF_NOT_FMT(table_sums.size() == measured.size() && weight_mib.size() == measured.size() &&
+                               measured.size() >= 3,
+                           "calibrating needs at least 3 timed networks, got {}", measured.size());
+  // Unknowns x = (scale - 1, scale_per_weight_mib, constant) >= 0:
+  //   measured - sum = x0 * sum + x1 * W * sum + x2.
   const int rows = static_cast<int>(measured.size());
-  // Unknowns (scale - 1, constant) >= 0: measured - sum = (scale - 1) * sum + constant.
-  std::vector<double> a(2 * rows), b(rows);
+  std::vector<double> a(3 * rows), b(rows);
   for (int i = 0; i < rows; ++i) {
     EDGENAS_THROW_IF_NOT_FMT(table_sums[i] > 0 && measured[i] > 0,
                              "calibration network {}: the table sum ({}) and the measured time ({}) must be positive",
                              i + 1, table_sums[i], measured[i]);
     // Row i divided by measured[i]: the residuals are relative errors.
-    a[2 * i] = table_sums[i] / measured[i];
-    a[2 * i + 1] = 1.0 / measured[i];
+    a[3 * i] = table_sums[i] / measured[i];
+    a[3 * i + 1] = weight_mib[i] * table_sums[i] / measured[i];
+    a[3 * i + 2] = 1.0 / measured[i];
     b[i] = (measured[i] - table_sums[i]) / measured[i];
   }
-  const std::vector<double> x = NonNegativeLeastSquares(a, b, rows, 2);
-  return {1.0 + x[0], x[1]};
+  const std::vector<double> x = NonNegativeLeastSquares(a, b, rows, 3);
+  return {1.0 + x[0], x[1], x[2]};
 }
 
 }  // namespace edgenas

@@ -54,19 +54,23 @@ std::string WriteFittedProfile(const ProfileFit& fit, const SearchSpace& space, 
                                bool replace);
 
 // Calibrating a measured profile against whole networks timed on the same
-// machine: measured ≈ scale * (the sum of the network's table entries) + constant.
-// Layers timed alone in a loop keep their weights in cache; inside a network
-// they do not, so the sum falls short by a share that grows with the network,
-// plus a fixed per-network overhead (docs/latency.md). Fitted by non-negative
-// least squares on relative errors, so small and large networks weigh alike,
-// with scale >= 1 (a layer inside a network is not faster than alone in a warm
-// loop) and constant >= 0, so no network is predicted below its layers' sum.
+// machine:
+//   measured ≈ (scale + scale_per_weight_mib * W) * (sum of the table entries) + constant
+// with W the network's float32 weights in MiB. Layers timed alone in a loop keep
+// their weights in cache; inside a network they run slower, and the more so
+// the more weights the network streams through the cache (docs/latency.md).
+// Fitted by non-negative least squares on relative errors, so small and large
+// networks weigh alike, with scale >= 1 (a layer inside a network is not
+// faster than alone in a warm loop) and the other two >= 0, so no network is
+// predicted below its layers' sum.
 struct LatencyCalibration {
   double scale = 1.0;
+  double scale_per_weight_mib = 0.0;
   double constant = 0.0;
 };
-// Throws Error unless there are at least 2 pairs, all positive.
-LatencyCalibration FitLatencyCalibration(const std::vector<double>& table_sums, const std::vector<double>& measured);
+// Throws Error unless there are at least 3 networks, with positive sums and times.
+LatencyCalibration FitLatencyCalibration(const std::vector<double>& table_sums, const std::vector<double>& weight_mib,
+                                         const std::vector<double>& measured);
 
 // Solves min ||A x - b|| subject to x >= 0 (Lawson and Hanson, "Solving Least
 // Squares Problems", 1974, ch. 23). A is rows x cols, row-major: a[i * cols + j].

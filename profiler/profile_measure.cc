@@ -18,6 +18,7 @@
 #include "predictors/lut_cost_model.h"
 #include "predictors/lut_keys.h"
 #include "predictors/profile_fit.h"
+#include "space/network_stats.h"
 #include "space/space_loader.h"
 
 namespace edgenas {
@@ -120,8 +121,8 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
                            "{} holds an interrupted measurement; pass --resume to continue it or --replace to start "
                            "over",
                            folder.string());
-  EDGENAS_THROW_IF_NOT_FMT(o.calibration_networks == 0 || o.calibration_networks >= 2,
-                           "--calibration-networks must be 0 or at least 2, got {}", o.calibration_networks);
+  EDGENAS_THROW_IF_NOT_FMT(o.calibration_networks == 0 || o.calibration_networks >= 3,
+                           "--calibration-networks must be 0 or at least 3, got {}", o.calibration_networks);
   if (o.replace && !o.resume) fs::remove_all(folder);
   SetTorchThreads(o.threads);
   KeepFreedMemory();
@@ -169,7 +170,7 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
   }
 
   // The per-network constant: what whole networks take beyond the sum of their layers.
-  MetricFiles latency{"ms", {}, {}, {}};
+  MetricFiles latency{"ms", {}, {}, {}, {}};
   for (const auto& [r, layers] : layers_by_resolution) latency.tables[r] = fmt::format("tables/{}_lookup_table.yaml", r);
   HardwareProfile info;
   info.device = o.device;
@@ -184,28 +185,33 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
                             o.timer.warmup_runs, o.timer.min_runs, o.timer.min_time_ms);
   const std::string comment = fmt::format(
       "Written by `edgenas profile measure`: per-layer latency measured on this machine.\n"
-      "A network's latency = scale * (sum of its layers' medians) + constant, per resolution;\n"
-      "scale and constant are fitted to {} whole networks per space timed after the layers.",
+      "A network's latency = (scale + scale_per_weight_mib * its weights in MiB) * (sum of its\n"
+      "layers' medians) + constant, per resolution, fitted to {} whole networks per space timed\n"
+      "after the layers.",
       o.calibration_networks);
   if (o.calibration_networks > 0) {
     // Predict with the tables alone first, then time whole networks.
     WriteProfileYaml(folder.string(), info, {{"latency", latency}}, comment);
     const HardwareProfile profile = LoadHardwareProfile(folder.string());
-    std::map<int, std::vector<double>> sums, measured;
+    std::map<int, std::vector<double>> sums, weight_mib, measured;
     Rng rng(o.seed);
     for (const SearchSpace& space : spaces) {
       const std::vector<int> resolutions = ResolutionsToMeasure(space, o.resolutions);
       const LutCostModel model(space, profile, "latency", resolutions);
       for (int i = 0; i < o.calibration_networks; ++i) {
         const Genome g = SampleAt(space, resolutions, rng);
-        sums[space.Resolution(g)].push_back(model.Cost(g));
-        measured[space.Resolution(g)].push_back(TimeNetwork(space.Decode(g), o.timer));
+        const NetworkSpec spec = space.Decode(g);
+        sums[spec.resolution].push_back(model.Cost(g));
+        weight_mib[spec.resolution].push_back(static_cast<double>(ComputeStats(spec).params) * sizeof(float) /
+                                              (1 << 20));
+        measured[spec.resolution].push_back(TimeNetwork(spec, o.timer));
       }
     }
     for (const auto& [r, values] : sums) {
-      if (values.size() < 2) continue;  // a resolution drawn once keeps the plain sum
-      const LatencyCalibration fit = FitLatencyCalibration(values, measured[r]);
+      if (values.size() < 3) continue;  // a resolution drawn too rarely keeps the plain sum
+      const LatencyCalibration fit = FitLatencyCalibration(values, weight_mib[r], measured[r]);
       latency.scales[r] = fit.scale;
+      latency.scales_per_weight_mib[r] = fit.scale_per_weight_mib;
       latency.constants[r] = fit.constant;
     }
   }

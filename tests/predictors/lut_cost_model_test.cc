@@ -6,6 +6,7 @@
 #include <set>
 
 #include "predictors/lut_keys.h"
+#include "space/network_stats.h"
 #include "space/space_loader.h"
 #include "test_util.h"
 
@@ -88,6 +89,13 @@ TEST_F(Note10, ScaleMultipliesTheLayersAndConstantIsAddedOnce) {
   EXPECT_NEAR(model.Cost(space_.Parse(arch)), 1.25 * 9.8903 + 0.5, 1.25e-4);
   const std::vector<double> layers = model.LayerCosts(space_.Parse(arch));
   EXPECT_NEAR(std::accumulate(layers.begin(), layers.end(), 0.0), 1.25 * 9.8903, 1.25e-4);
+  // A scale that grows with the network's weights, counted as ComputeStats does.
+  calibrated.metrics["latency"].scale_per_weight_mib_by_resolution = {{160, 0.125}};
+  const LutCostModel growing(space_, calibrated, "latency");
+  const double weight_mib = ComputeStats(space_.Decode(space_.Parse(arch))).params * 4.0 / (1 << 20);
+  EXPECT_NEAR(growing.Cost(space_.Parse(arch)), (1.25 + 0.125 * weight_mib) * 9.8903 + 0.5, 1e-4 * 2);
+  const std::vector<double> grown = growing.LayerCosts(space_.Parse(arch));
+  EXPECT_NEAR(std::accumulate(grown.begin(), grown.end(), 0.0) + 0.5, growing.Cost(space_.Parse(arch)), 1e-12);
   // Resolution 0 serves the others.
   const std::string r192 = OfaJson(Repeat({3}, 20), Repeat({3}, 20), {2, 2, 2, 2, 2}, 192);
   EXPECT_NEAR(model.Cost(space_.Parse(r192)), 2.0 * LutCostModel(space_, profile_, "latency").Cost(space_.Parse(r192)),

@@ -17,34 +17,38 @@ TEST(NonNegativeLeastSquares, ClampsWhatWouldBeNegative) {
   EXPECT_EQ(NonNegativeLeastSquares({1, 0, 0, 0, 1, 0, 0, 0, 1}, {1, -2, 3}, 3, 3), (std::vector<double>{1, 0, 3}));
 }
 
-TEST(LatencyCalibration, RecoversScaleAndConstantAndNeverGoesNegative) {
-  // measured = 1.3 * sum + 0.4, exactly.
-  const std::vector<double> sums = {0.5, 1.0, 2.0, 4.0};
+TEST(LatencyCalibration, RecoversTheModelAndNeverGoesBelowTheSum) {
+  // measured = (1.1 + 0.05 W) * sum + 0.4, exactly.
+  const std::vector<double> sums = {0.5, 1.0, 2.0, 4.0, 3.0};
+  const std::vector<double> weights = {2.0, 8.0, 4.0, 10.0, 1.0};
   std::vector<double> measured;
-  for (double s : sums) measured.push_back(1.3 * s + 0.4);
-  const LatencyCalibration exact = FitLatencyCalibration(sums, measured);
-  EXPECT_NEAR(exact.scale, 1.3, 1e-12);
+  for (size_t i = 0; i < sums.size(); ++i) measured.push_back((1.1 + 0.05 * weights[i]) * sums[i] + 0.4);
+  const LatencyCalibration exact = FitLatencyCalibration(sums, weights, measured);
+  EXPECT_NEAR(exact.scale, 1.1, 1e-12);
+  EXPECT_NEAR(exact.scale_per_weight_mib, 0.05, 1e-12);
   EXPECT_NEAR(exact.constant, 0.4, 1e-12);
-  // Large networks relatively slower than small ones would want a negative
-  // constant (measured = 2 * sum - 0.3); the fit keeps it at 0 and minimises
-  // the relative errors with the scale alone.
+  // Networks slower in proportion but with a negative offset (measured =
+  // 2 * sum - 0.3) keep constant 0 and, weights being equal, the scale that
+  // minimises the relative errors.
+  const std::vector<double> same(sums.size(), 5.0);
   measured.clear();
   for (double s : sums) measured.push_back(2.0 * s - 0.3);
-  const LatencyCalibration clamped = FitLatencyCalibration(sums, measured);
+  const LatencyCalibration clamped = FitLatencyCalibration(sums, same, measured);
   EXPECT_EQ(clamped.constant, 0.0);
-  double numerator = 0, denominator = 0;  // argmin over scale of sum (scale * s / m - 1)^2
+  double numerator = 0, denominator = 0;  // argmin over k of sum (k * s / m - 1)^2
   for (size_t i = 0; i < sums.size(); ++i) {
     numerator += sums[i] / measured[i];
     denominator += (sums[i] / measured[i]) * (sums[i] / measured[i]);
   }
-  EXPECT_NEAR(clamped.scale, numerator / denominator, 1e-12);
+  EXPECT_NEAR(clamped.scale + clamped.scale_per_weight_mib * 5.0, numerator / denominator, 1e-9);
   // Networks faster than their layers' sum keep the plain sum.
-  const LatencyCalibration plain = FitLatencyCalibration({1.0, 2.0}, {0.9, 1.7});
+  const LatencyCalibration plain = FitLatencyCalibration({1.0, 2.0, 3.0}, {1.0, 2.0, 3.0}, {0.9, 1.7, 2.9});
   EXPECT_EQ(plain.scale, 1.0);
+  EXPECT_EQ(plain.scale_per_weight_mib, 0.0);
   EXPECT_EQ(plain.constant, 0.0);
-  EXPECT_EQ(testing::ErrorOf([] { FitLatencyCalibration({1.0}, {2.0}); }),
-            "calibrating needs at least 2 timed networks, got 1");
-  EXPECT_EQ(testing::ErrorOf([] { FitLatencyCalibration({1.0, 0.0}, {2.0, 1.0}); }),
+  EXPECT_EQ(testing::ErrorOf([] { FitLatencyCalibration({1.0, 2.0}, {1.0, 1.0}, {2.0, 3.0}); }),
+            "calibrating needs at least 3 timed networks, got 2");
+  EXPECT_EQ(testing::ErrorOf([] { FitLatencyCalibration({1.0, 0.0, 1.0}, {1, 1, 1}, {2.0, 1.0, 2.0}); }),
             "calibration network 2: the table sum (0) and the measured time (1) must be positive");
 }
 

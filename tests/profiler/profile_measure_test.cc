@@ -26,7 +26,7 @@ MeasureOptions QuickMacroMeasure(const std::string& out_root) {
   o.timer.warmup_runs = 0;
   o.timer.min_runs = 1;
   o.timer.min_time_ms = 0;
-  o.calibration_networks = 2;
+  o.calibration_networks = 3;
   return o;
 }
 
