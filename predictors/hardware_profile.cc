@@ -36,7 +36,6 @@ bool StringToLutKeyFormat(const std::string& name, LutKeyFormat* format) {
   return false;
 }
 
-
 namespace {
 
 // The value for resolution r, else for resolution 0, else `otherwise`.

@@ -13,7 +13,7 @@ namespace edgenas {
 namespace {
 
 // A layer's float32 weights in MiB.
-double WeightMib(const LayerSpec& layer) {
+double LayerWeightMib(const LayerSpec& layer) {
   return static_cast<double>(ComputeLayerStats(layer).params) * sizeof(float) / (1 << 20);
 }
 
@@ -52,12 +52,11 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
   compiled_.assign(num_resolutions, 0);
   fixed_.assign(num_resolutions, 0.0);
   layer_fixed_.assign(num_resolutions * num_fixed, 0.0);
-  block_.assign(num_resolutions * slots_.size() * max_choices_, 0.0);
+  block_.assign(num_resolutions * slots_.size() * max_choices_, Entry{});
   scale_.assign(num_resolutions, 1.0);
   scale_per_weight_mib_.assign(num_resolutions, 0.0);
   constant_.assign(num_resolutions, 0.0);
   fixed_weight_mib_.assign(num_resolutions, 0.0);
-  block_weight_mib_.assign(block_.size(), 0.0);
   std::vector<std::string> missing;
 
   for (size_t ri = 0; ri < num_resolutions; ++ri) {
@@ -74,7 +73,6 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
     scale_[ri] = table.ScaleFor(r);
     scale_per_weight_mib_[ri] = table.ScalePerWeightMibFor(r);
     constant_[ri] = table.ConstantFor(r);
-    weights_matter_ = weights_matter_ || scale_per_weight_mib_[ri] != 0.0;
     auto lookup = [&](const std::string& key) {
       if (key.empty()) return 0.0;  // identities cost nothing
       const auto hit = entries->find(key);
@@ -89,7 +87,7 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
       const size_t layer = i < spec.stem.size() ? i : keys.size() - num_fixed + i;
       layer_fixed_[ri * num_fixed + i] = lookup(keys[layer]);
       fixed_[ri] += layer_fixed_[ri * num_fixed + i];
-      fixed_weight_mib_[ri] += WeightMib(deepest.layers[layer]);
+      fixed_weight_mib_[ri] += LayerWeightMib(deepest.layers[layer]);
     }
     for (size_t k = 0; k < slots_.size(); ++k) {
       Genome probe = genome;
@@ -98,8 +96,7 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
         const NetworkSpec probe_net = space.Decode(probe);
         const std::vector<std::string> probe_keys = LutKeys(probe_net, profile.key_format);
         const size_t at = (ri * slots_.size() + k) * max_choices_ + c;
-        block_[at] = lookup(probe_keys[spec.stem.size() + k]);
-        block_weight_mib_[at] = WeightMib(probe_net.layers[spec.stem.size() + k]);
+        block_[at] = {lookup(probe_keys[spec.stem.size() + k]), LayerWeightMib(probe_net.layers[spec.stem.size() + k])};
       }
     }
   }
@@ -122,28 +119,32 @@ bool LutCostModel::InUse(const Slot& slot, const Genome& genome) const {
   return slot.depth_gene < 0 || genome.genes[slot.depth_gene] >= slot.min_depth_choice;
 }
 
-double LutCostModel::Scale(const Genome& genome) const {
+double LutCostModel::WeightMib(const Genome& genome) const {
   const size_t ri = genome.genes[0];
-  if (!weights_matter_) return scale_[ri];
-  const double* weights = &block_weight_mib_[ri * slots_.size() * max_choices_];
+  EDGENAS_ASSERT(compiled_[ri]);
+  const Entry* block = &block_[ri * slots_.size() * max_choices_];
   double weight_mib = fixed_weight_mib_[ri];
   for (const Slot& slot : slots_) {
-    if (InUse(slot, genome)) weight_mib += weights[Choice(slot, genome)];
-    weights += max_choices_;
+    if (InUse(slot, genome)) weight_mib += block[Choice(slot, genome)].weight_mib;
+    block += max_choices_;
   }
-  return scale_[ri] + scale_per_weight_mib_[ri] * weight_mib;
+  return weight_mib;
 }
 
 double LutCostModel::Cost(const Genome& genome) const {
   const size_t ri = genome.genes[0];
   EDGENAS_ASSERT(compiled_[ri]);
-  const double* block = &block_[ri * slots_.size() * max_choices_];
-  double sum = fixed_[ri];
+  const Entry* block = &block_[ri * slots_.size() * max_choices_];
+  double sum = fixed_[ri], weight_mib = fixed_weight_mib_[ri];
   for (const Slot& slot : slots_) {
-    if (InUse(slot, genome)) sum += block[Choice(slot, genome)];
+    if (InUse(slot, genome)) {
+      const Entry& entry = block[Choice(slot, genome)];
+      sum += entry.cost;
+      weight_mib += entry.weight_mib;
+    }
     block += max_choices_;
   }
-  return Scale(genome) * sum + constant_[ri];
+  return (scale_[ri] + scale_per_weight_mib_[ri] * weight_mib) * sum + constant_[ri];
 }
 
 void LutCostModel::Predict(const std::vector<Genome>& genomes, std::vector<double>* costs) const {
@@ -158,11 +159,11 @@ std::vector<double> LutCostModel::LayerCosts(const Genome& genome) const {
   const size_t num_fixed = spec.stem.size() + spec.head.size();
   std::vector<double> costs(layer_fixed_.begin() + ri * num_fixed, layer_fixed_.begin() + ri * num_fixed + spec.stem.size());
   for (size_t k = 0; k < slots_.size(); ++k) {
-    if (InUse(slots_[k], genome)) costs.push_back(block_[(ri * slots_.size() + k) * max_choices_ + Choice(slots_[k], genome)]);
+    if (InUse(slots_[k], genome)) costs.push_back(block_[(ri * slots_.size() + k) * max_choices_ + Choice(slots_[k], genome)].cost);
   }
   costs.insert(costs.end(), layer_fixed_.begin() + ri * num_fixed + spec.stem.size(),
                layer_fixed_.begin() + (ri + 1) * num_fixed);
-  const double scale = Scale(genome);
+  const double scale = scale_[ri] + scale_per_weight_mib_[ri] * WeightMib(genome);
   for (double& cost : costs) cost *= scale;
   return costs;
 }

@@ -4,11 +4,11 @@
 // The tables are compiled once per job into flat arrays indexed by
 // (resolution, block slot, choice), so scoring a genome is a few dozen array
 // reads and no string work:
-//   sum(g)  = fixed[r] + sum over the block slots in use of block[r][slot][choice]
-//   cost(g) = scale[r] * sum(g) + constant[r]
-// where fixed[r] holds the stem and head layers. A measured profile's scale
-// grows with the network's weights (HardwareProfile's scale_per_weight_mib):
-// then the weights are summed alongside, from a second array of the same shape.
+//   sum(g)    = fixed[r] + sum over the block slots in use of block[r][slot][choice]
+//   weight(g) = the same sum over the layers' weights in MiB, stored beside the entries
+//   cost(g)   = (scale[r] + scale_per_weight_mib[r] * weight(g)) * sum(g) + constant[r]
+// where fixed[r] holds the stem and head layers (HardwareProfile's CostTable
+// says where scale, scale_per_weight_mib and constant come from).
 // Every key the space can need is looked up at construction: a missing one is
 // reported then, with the device, the space and the exact keys, never mid-search.
 //
@@ -39,6 +39,9 @@ class LutCostModel {
   // profile's per-network constant belongs to no layer: Cost() minus their sum.
   std::vector<double> LayerCosts(const Genome& genome) const;
 
+  // The network's float32 weights in MiB, the W of the profile's scale.
+  double WeightMib(const Genome& genome) const;
+
   const std::string& unit() const { return unit_; }
   const std::string& device() const { return device_; }
 
@@ -63,17 +66,16 @@ class LutCostModel {
   std::string unit_;
   std::vector<Slot> slots_;
   int max_choices_ = 0;
-  // The factor that multiplies the layers' sum of `genome`.
-  double Scale(const Genome& genome) const;
-
   std::vector<char> compiled_;   // per resolution index of the space
   std::vector<double> fixed_;    // [resolution]
-  std::vector<double> block_;    // [(resolution * slots + slot) * max_choices + choice]
+  struct Entry {
+    double cost = 0;        // the table's entry
+    double weight_mib = 0;  // the layer's weights
+  };
+  std::vector<Entry> block_;     // [(resolution * slots + slot) * max_choices + choice]
   std::vector<double> layer_fixed_;  // [resolution][stem and head layer], for LayerCosts
   std::vector<double> scale_, scale_per_weight_mib_, constant_;  // [resolution]
-  bool weights_matter_ = false;  // some scale_per_weight_mib_ is not 0
   std::vector<double> fixed_weight_mib_;  // [resolution], like fixed_
-  std::vector<double> block_weight_mib_;  // like block_
 };
 
 }  // namespace edgenas

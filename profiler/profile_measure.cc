@@ -18,7 +18,6 @@
 #include "predictors/lut_cost_model.h"
 #include "predictors/lut_keys.h"
 #include "predictors/profile_fit.h"
-#include "space/network_stats.h"
 #include "space/space_loader.h"
 
 namespace edgenas {
@@ -169,8 +168,9 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
     }
   }
 
-  // The per-network constant: what whole networks take beyond the sum of their layers.
-  MetricFiles latency{"ms", {}, {}, {}, {}};
+  // profile.yaml; the calibration below adds what whole networks take beyond the sum of their layers.
+  MetricFiles latency;
+  latency.unit = "ms";
   for (const auto& [r, layers] : layers_by_resolution) latency.tables[r] = fmt::format("tables/{}_lookup_table.yaml", r);
   HardwareProfile info;
   info.device = o.device;
@@ -202,8 +202,7 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
         const Genome g = SampleAt(space, resolutions, rng);
         const NetworkSpec spec = space.Decode(g);
         sums[spec.resolution].push_back(model.Cost(g));
-        weight_mib[spec.resolution].push_back(static_cast<double>(ComputeStats(spec).params) * sizeof(float) /
-                                              (1 << 20));
+        weight_mib[spec.resolution].push_back(model.WeightMib(g));
         measured[spec.resolution].push_back(TimeNetwork(spec, o.timer));
       }
     }
