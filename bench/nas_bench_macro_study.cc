@@ -11,7 +11,6 @@
 
 #include "common/file_util.h"
 #include "predictors/accuracy_dataset.h"
-#include "predictors/predictor_file.h"
 #include "search/search_engine.h"
 #include "space/space_loader.h"
 
@@ -27,9 +26,8 @@ int main() {
       "networks within budget (median, worst) | seeds in the true top 1% |\n|---|---|---|---|---|---|\n";
   for (const std::string name : {"nas_bench_macro_macs", "nas_bench_macro_host_cpu"}) {
     const Recipe base = LoadRecipe(DataRoot() + "/recipes/" + name + ".yaml");
-    const LoadedPredictor predictor = LoadPredictor(base.predictor, space);
     // The networks within budget, best measured accuracy first.
-    Evaluator budget_check(space, base, predictor.predictor.get());
+    Evaluator budget_check(base);
     std::vector<double> feasible;
     for (const auto& [g, accuracy] : measured) {
       if (budget_check.MeetsCostConstraints(g)) feasible.push_back(accuracy);
@@ -47,10 +45,10 @@ int main() {
         recipe.search.algorithm = algorithm;
         if (algorithm == SearchAlgorithm::kRegularizedEvolution) recipe.search.tournament_size = 10;
         if (algorithm == SearchAlgorithm::kRandom) recipe.search.evaluations = 550;
-        Evaluator evaluator(space, recipe, predictor.predictor.get());
+        Evaluator evaluator(recipe);
         SearchOptions options;
         options.checkpoint_every = 0;
-        SearchEngine engine(recipe, space, evaluator, options);
+        SearchEngine engine(recipe, *recipe.search_space, evaluator, options);
         const SearchResult r = engine.Run(false);
         const double accuracy = measured.at(r.best);
         found.push_back(accuracy);

@@ -26,12 +26,11 @@ const std::string kRecipe = DataRoot() + "/recipes/ofa_note10_25ms.yaml";
 void BM_OfaTutorialSearch(benchmark::State& state) {
   tbb::global_control threads(tbb::global_control::max_allowed_parallelism, state.range(0));
   const Recipe recipe = LoadRecipe(kRecipe);
-  const SearchSpace space = RecipeSpace(recipe);
-  const LoadedPredictor predictor = LoadPredictor(recipe.predictor, space);
+  const SearchSpace& space = *recipe.search_space;
   double accuracy = 0, distinct = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    Evaluator evaluator(space, recipe, predictor.predictor.get());  // an empty cache each time
+    Evaluator evaluator(recipe);  // an empty cache each time
     SearchOptions options;
     options.checkpoint_every = 0;
     SearchEngine engine(recipe, space, evaluator, options);

@@ -10,7 +10,6 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
-#include "predictors/predictor_file.h"
 #include "search/search_results.h"
 
 namespace edgenas {
@@ -58,10 +57,8 @@ void Search(const SearchCommandOptions& o) {
   if (o.threads > 0) {
     threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, o.threads);
   }
-  const SearchSpace space = RecipeSpace(recipe);
-  LoadedPredictor predictor;
-  if (!recipe.predictor.empty()) predictor = LoadPredictor(recipe.predictor, space);
-  Evaluator evaluator(space, recipe, predictor.predictor.get());
+  const SearchSpace& space = *recipe.search_space;
+  Evaluator evaluator(recipe);
   SearchOptions options;
   options.output_dir = folder;
   options.checkpoint_every = o.checkpoint_every;

@@ -27,23 +27,19 @@ bool IsDeviceMetric(Metric::Kind kind) { return kind == Metric::Kind::kLatency |
 
 }  // namespace
 
-Evaluator::Evaluator(const SearchSpace& space, const Recipe& recipe, const AccuracyPredictor* predictor)
-    : space_(space), recipe_(recipe), predictor_(predictor) {
+Evaluator::Evaluator(const Recipe& recipe)
+    : space_(*recipe.search_space), recipe_(recipe), predictor_(recipe.accuracy_predictor.get()) {
   const auto add = [&](const Metric& m) {
     if (MetricIndex(m) < 0) metrics_.push_back(m);
   };
   for (const Objective& o : recipe.objectives) add(o.metric);
   for (const Constraint& c : recipe.constraints) add(c.metric);
   for (const std::string& device : recipe.devices) {
-    if (recipe.profiles.at(device).metrics.count("latency")) add(Metric{Metric::Kind::kLatency, device});
+    const Metric latency{Metric::Kind::kLatency, device};
+    if (recipe.cost_models.count(latency.ToString())) add(latency);
   }
   for (const Metric& m : metrics_) {
-    std::unique_ptr<LutCostModel> model;
-    if (IsDeviceMetric(m.kind)) {
-      model = std::make_unique<LutCostModel>(space, recipe.profiles.at(m.device),
-                                             m.kind == Metric::Kind::kLatency ? "latency" : "energy");
-    }
-    cost_models_.push_back(std::move(model));
+    cost_models_.push_back(IsDeviceMetric(m.kind) ? recipe.cost_models.at(m.ToString()).get() : nullptr);
     needs_stats_ |= !IsDeviceMetric(m.kind) && m.kind != Metric::Kind::kAccuracy;
   }
   accuracy_index_ = MetricIndex(Metric{Metric::Kind::kAccuracy, ""});

@@ -27,9 +27,9 @@ struct Scores {
 
 class Evaluator {
  public:
-  // `space` (the recipe's, restricted to its resolutions) and `predictor` (may
-  // be null if the recipe uses no accuracy) are borrowed.
-  Evaluator(const SearchSpace& space, const Recipe& recipe, const AccuracyPredictor* predictor);
+  // Scores with what the recipe loaded (its search space, predictor and cost
+  // models); the recipe is borrowed.
+  explicit Evaluator(const Recipe& recipe);
 
   // The metrics scored: the objectives', then the constraints' and every
   // recipe device's latency (for reports), each once.
@@ -50,7 +50,7 @@ class Evaluator {
   // when minimised; -infinity when a constraint is broken.
   double Fitness(const Scores& scores) const;
   size_t distinct_networks_scored() const { return cache_.size(); }
-  const LutCostModel* cost_model(int metric) const { return cost_models_[metric].get(); }
+  const LutCostModel* cost_model(int metric) const { return cost_models_[metric]; }
 
  private:
   void ComputeCosts(const Genome& genome, Scores* scores) const;
@@ -59,7 +59,7 @@ class Evaluator {
   const Recipe& recipe_;
   const AccuracyPredictor* predictor_;
   std::vector<Metric> metrics_;
-  std::vector<std::unique_ptr<LutCostModel>> cost_models_;  // per metric; null unless a device metric
+  std::vector<const LutCostModel*> cost_models_;  // per metric; null unless a device metric
   std::vector<std::pair<int, Constraint>> constraints_;     // metric index, bounds
   int accuracy_index_ = -1;
   int objective_index_ = -1;  // the first objective's metric

@@ -256,22 +256,28 @@ SearchSpace ReadSpace(const YamlNode& node, const std::string& recipe_path, std:
   }
 }
 
-// Every device metric must be costable for this space at the recipe's
-// resolutions: the profile loads, has the metric and every key the space needs.
-// Compiling the cost model here finds a missing key before any work starts.
-void CheckDeviceMetrics(const std::vector<MetricUse>& uses, const SearchSpace& space, const std::vector<int>& resolutions,
-                        std::map<std::string, HardwareProfile>* profiles) {
-  std::vector<std::string> checked;
+// Every device metric must be costable for the searched space: the profile
+// loads, has the metric and every key the space needs. Compiling the cost
+// models here finds a missing key before any work starts; the search then
+// uses them. Each device's latency is compiled too, when its profile has it.
+void CompileDeviceMetrics(const std::vector<MetricUse>& uses, Recipe* recipe) {
+  auto compile = [&](const Metric& metric) {
+    if (recipe->cost_models.count(metric.ToString())) return;
+    const char* table = metric.kind == Metric::Kind::kLatency ? "latency" : "energy";
+    recipe->cost_models[metric.ToString()] =
+        std::make_shared<const LutCostModel>(*recipe->search_space, recipe->profiles.at(metric.device), table);
+  };
   for (const MetricUse& use : uses) {
-    const Metric& metric = use.metric;
-    if (metric.device.empty() || std::find(checked.begin(), checked.end(), metric.ToString()) != checked.end()) continue;
-    checked.push_back(metric.ToString());
+    if (use.metric.device.empty()) continue;
     try {
-      if (!profiles->count(metric.device)) profiles->emplace(metric.device, LoadBuiltinProfile(metric.device));
-      LutCostModel(space, profiles->at(metric.device), metric.kind == Metric::Kind::kLatency ? "latency" : "energy",
-                   resolutions);
+      if (!recipe->profiles.count(use.metric.device)) {
+        recipe->profiles.emplace(use.metric.device, LoadBuiltinProfile(use.metric.device));
+      }
+      compile(use.metric);
+      const Metric latency{Metric::Kind::kLatency, use.metric.device};
+      if (recipe->profiles.at(use.metric.device).metrics.count("latency")) compile(latency);
     } catch (const Error& e) {
-      use.node.Fail(fmt::format("'{}': {}", metric.ToString(), e.what()));
+      use.node.Fail(fmt::format("'{}': {}", use.metric.ToString(), e.what()));
     }
   }
 }
@@ -299,7 +305,8 @@ Recipe LoadRecipe(const std::string& path) {
   recipe.objectives = ReadObjectives(root.Get("objectives"), &uses);
   if (const auto constraints = root.Find("constraints")) recipe.constraints = ReadConstraints(*constraints, &uses);
 
-  CheckDeviceMetrics(uses, space, recipe.search.resolutions, &recipe.profiles);
+  recipe.search_space = std::make_shared<const SearchSpace>(space.WithResolutions(recipe.search.resolutions));
+  CompileDeviceMetrics(uses, &recipe);
 
   const bool single_objective = recipe.search.algorithm != SearchAlgorithm::kNsga2;
   if (single_objective && recipe.objectives.size() != 1) {
@@ -327,7 +334,7 @@ Recipe LoadRecipe(const std::string& path) {
     const std::string text = predictor->AsString();
     try {
       recipe.predictor = ResolvePredictorFolder(text.find('/') != std::string::npos ? ResolvePath(path, text) : text);
-      LoadPredictor(recipe.predictor, space.WithResolutions(recipe.search.resolutions));  // fits the space?
+      recipe.accuracy_predictor = LoadPredictor(recipe.predictor, *recipe.search_space).predictor;  // fits the space?
     } catch (const Error& e) {
       predictor->Fail(e.what());
     }
@@ -336,7 +343,5 @@ Recipe LoadRecipe(const std::string& path) {
   if (const auto e = root.Find("export")) recipe.export_settings = ReadExport(*e);
   return recipe;
 }
-
-SearchSpace RecipeSpace(const Recipe& recipe) { return LoadSpace(recipe.space).WithResolutions(recipe.search.resolutions); }
 
 }  // namespace edgenas

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,9 @@
 #include "space/search_space.h"
 
 namespace edgenas {
+
+class AccuracyPredictor;
+class LutCostModel;
 
 enum class SearchAlgorithm { kConstrainedEvolution, kRegularizedEvolution, kNsga2, kRandom, kExhaustive };
 const char* SearchAlgorithmToString(SearchAlgorithm algorithm);
@@ -78,12 +82,20 @@ struct Recipe {
   std::map<std::string, HardwareProfile> profiles;  // each device's profile, loaded and checked
   std::string output_dir;
   std::optional<ExportSettings> export_settings;
+
+  // What checking the recipe loaded, shared by its copies, so that nothing is
+  // loaded twice: the space restricted to the recipe's resolutions (what the
+  // search samples), the predictor (null if the recipe names none), and a
+  // cost model compiled for that space per device metric, by
+  // Metric::ToString(): every metric the recipe names, and each device's
+  // latency (reports show it).
+  std::shared_ptr<const SearchSpace> search_space;
+  std::shared_ptr<const AccuracyPredictor> accuracy_predictor;
+  std::map<std::string, std::shared_ptr<const LutCostModel>> cost_models;
 };
 
 // Throws Error on the first fault found.
 Recipe LoadRecipe(const std::string& path);
 
-// The space the recipe searches: its space with only its resolutions.
-SearchSpace RecipeSpace(const Recipe& recipe);
 
 }  // namespace edgenas

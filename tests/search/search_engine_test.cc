@@ -5,7 +5,6 @@
 
 #include <filesystem>
 
-#include "predictors/predictor_file.h"
 #include "search/pareto.h"
 #include "test_util.h"
 
@@ -17,10 +16,7 @@ const std::string kData = std::string(EDGENAS_TEST_DATA) + "/search/";
 // Everything a search needs, from a recipe file.
 struct Job {
   explicit Job(const std::string& recipe_path)
-      : recipe(LoadRecipe(recipe_path)), space(RecipeSpace(recipe)) {
-    if (!recipe.predictor.empty()) predictor = LoadPredictor(recipe.predictor, space);
-    evaluator = std::make_unique<Evaluator>(space, recipe, predictor.predictor.get());
-  }
+      : recipe(LoadRecipe(recipe_path)), space(*recipe.search_space), evaluator(std::make_unique<Evaluator>(recipe)) {}
   SearchResult Run(int threads) {
     tbb::global_control control(tbb::global_control::max_allowed_parallelism, threads);
     SearchOptions options;
@@ -31,8 +27,7 @@ struct Job {
   double Value(const Genome& g, const Metric& m) { return evaluator->Score(g).values[evaluator->MetricIndex(m)]; }
 
   Recipe recipe;
-  SearchSpace space;
-  LoadedPredictor predictor;
+  const SearchSpace& space;
   std::unique_ptr<Evaluator> evaluator;
 };
 
