@@ -145,6 +145,8 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
   summary.blas = BlasInUse();
   int done = 0;
   double timed_seconds = 0;
+  CostTable medians;  // what the calibration costs networks with
+  medians.unit = "ms";
   for (const auto& [r, layers] : layers_by_resolution) {
     const std::string path = (folder / fmt::format("tables/{}_lookup_table.yaml", r)).string();
     Table table = o.resume ? ReadMeasuredTable(path) : Table();
@@ -166,6 +168,7 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
       p.eta_seconds = timed_seconds / summary.layers_timed * (total - done);
       on_layer(p);
     }
+    for (const auto& [key, entry] : table) medians.by_resolution[r][key] = entry.median_ms;
   }
 
   // profile.yaml; the calibration below adds what whole networks take beyond the sum of their layers.
@@ -190,9 +193,11 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
       "after the layers.",
       o.calibration_networks);
   if (o.calibration_networks > 0) {
-    // Predict with the tables alone first, then time whole networks.
-    WriteProfileYaml(folder.string(), info, {{"latency", latency}}, comment);
-    const HardwareProfile profile = LoadHardwareProfile(folder.string());
+    // Predict with the medians alone, then time whole networks. profile.yaml is
+    // written once, after this: an interrupted calibration leaves no profile
+    // that looks finished, and --resume redoes it.
+    HardwareProfile profile = info;
+    profile.metrics["latency"] = medians;
     std::map<int, std::vector<double>> sums, weight_mib, measured;
     Rng rng(o.seed);
     for (const SearchSpace& space : spaces) {
