@@ -87,7 +87,7 @@ void Fit(const FitOptions& o) {
   const std::string folder = WriteFittedProfile(fit, space, format, o.device, source, o.out_root, o.replace);
   std::vector<int> timed;  // the resolutions the timings cover; the profile has tables for those only
   for (const auto& [resolution, constant] : fit.constant_by_resolution) timed.push_back(resolution);
-  LutCostModel(space, LoadHardwareProfile(folder), "latency", timed);  // proves the profile costs the space
+  LutCostModel(space, LoadHardwareProfile(folder), "latency", {timed});  // proves the profile costs the space
   fmt::print("{}: {} unknowns fitted to {} timings\n", folder, fit.num_unknowns, fit.num_timings);
   if (o.fit.folds >= 2) {
     fmt::print("{}-fold cross-validation: mean abs error {:.2f}%, {:.1f}% within 5%, {:.1f}% within 10%\n", o.fit.folds,

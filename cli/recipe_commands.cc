@@ -18,6 +18,7 @@ std::string Bounds(const Constraint& c) {
 
 void CheckRecipe(const std::string& path) {
   const Recipe r = LoadRecipe(path);
+  for (const std::string& warning : r.warnings) fmt::print(stderr, "warning: {}\n", warning);
   std::vector<std::string> objectives, constraints;
   for (const Objective& o : r.objectives) {
     objectives.push_back(fmt::format("{} {}", o.maximize ? "maximize" : "minimize", o.metric.ToString()));

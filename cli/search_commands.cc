@@ -46,6 +46,9 @@ void Search(const SearchCommandOptions& o) {
   EDGENAS_THROW_IF_NOT_FMT(resume != !o.recipe.empty(), "give either a recipe or --resume <results folder>, not both");
   const std::string recipe_path = resume ? CheckpointRecipe(o.resume) : o.recipe;
   const Recipe recipe = LoadRecipe(recipe_path);
+  if (!o.quiet) {
+    for (const std::string& warning : recipe.warnings) fmt::print(stderr, "warning: {}\n", warning);
+  }
   const std::string folder = resume ? o.resume : !o.output.empty() ? o.output : recipe.output_dir;
   if (!resume) {
     EDGENAS_THROW_IF_NOT_FMT(!fs::exists(fs::path(folder) / "checkpoint.json"),

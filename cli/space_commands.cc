@@ -39,7 +39,7 @@ std::vector<CostColumn> DeviceCosts(const SearchSpace& space, const Genome& geno
   for (const std::string& device : devices) {
     const HardwareProfile profile = LoadBuiltinProfile(device);
     for (const auto& [metric, table] : profile.metrics) {
-      const LutCostModel model(space, profile, metric, {space.Resolution(genome)});
+      const LutCostModel model(space, profile, metric, {{space.Resolution(genome)}});
       columns.push_back({metric + "@" + device, model.unit(), model.LayerCosts(genome)});
     }
   }

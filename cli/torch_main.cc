@@ -50,16 +50,20 @@ struct ValidateOptions {
   int count = 100;
   uint64_t seed = 1;
   std::string svg;
+  bool interpolate_missing = false;
   TimerOptions timer;
 };
 
 void Validate(const ValidateOptions& o) {
   const std::string folder = o.device.find('/') != std::string::npos ? o.device : DataRoot() + "/hw_profiles/" + o.device;
   const bool terminal = isatty(fileno(stderr));
-  const ValidationReport r = ValidateProfile(folder, o.space, o.count, o.seed, o.timer, [&](int done, int total) {
+  const ValidationReport r = ValidateProfile(folder, o.space, o.count, o.seed, o.timer, o.interpolate_missing, [&](int done, int total) {
     if (terminal) fmt::print(stderr, "\r\033[Ktiming network {}/{}", done, total);
   });
   if (terminal) fmt::print(stderr, "\n");
+  if (r.estimated_entries > 0) {
+    fmt::print("{} table entries estimated from neighbours in channel count\n", r.estimated_entries);
+  }
   fmt::print("{} networks of {} on {}: mean |error| {:.2f}%, {:.1f}% within ±5%, {:.1f}% within ±10%\n",
              r.networks.size(), o.space, o.device, r.mean_abs_percent_error, 100 * r.share_within_5_percent,
              100 * r.share_within_10_percent);
@@ -112,6 +116,8 @@ int main(int argc, char** argv) {
   validate->add_option("-n,--count", v->count, "Networks to time")->capture_default_str();
   validate->add_option("--seed", v->seed, "Picks the networks")->capture_default_str();
   validate->add_option("--svg", v->svg, "Write a predicted-vs-measured scatter plot here");
+  validate->add_flag("--interpolate-missing", v->interpolate_missing,
+                     "Estimate keys the profile lacks from their neighbours in channel count (to test that estimate)");
   AddTimerOptions(validate, &v->timer);
   validate->callback([v] { Validate(*v); });
 

@@ -3,8 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <tuple>
 
 #include "common/error.h"
+#include "predictors/lut_interpolation.h"
 #include "predictors/lut_keys.h"
 #include "space/network_stats.h"
 
@@ -20,8 +25,9 @@ double LayerWeightMib(const LayerSpec& layer) {
 }  // namespace
 
 LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& profile, const std::string& metric,
-                           const std::vector<int>& resolutions)
+                           const CostModelOptions& options)
     : space_(space), device_(profile.device) {
+  const std::vector<int>& resolutions = options.resolutions;
   const auto found = profile.metrics.find(metric);
   EDGENAS_THROW_IF_NOT_FMT(found != profile.metrics.end(), "hardware profile '{}' has no {} tables", profile.device,
                            metric);
@@ -73,10 +79,22 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
     scale_[ri] = table.ScaleFor(r);
     scale_per_weight_mib_[ri] = table.ScalePerWeightMibFor(r);
     constant_[ri] = table.ConstantFor(r);
-    auto lookup = [&](const std::string& key) {
+    std::unique_ptr<LutInterpolator> interpolator;  // made on the first missing key
+    std::map<std::string, double> estimates;         // this resolution's, by key
+    auto lookup = [&](const std::string& key, const LayerSpec& layer) {
       if (key.empty()) return 0.0;  // identities cost nothing
       const auto hit = entries->find(key);
       if (hit != entries->end()) return hit->second;
+      if (options.interpolate_missing) {
+        const auto known = estimates.find(key);
+        if (known != estimates.end()) return known->second;
+        if (!interpolator) interpolator = std::make_unique<LutInterpolator>(*entries, profile.key_format);
+        if (const std::optional<EstimatedEntry> estimate = interpolator->Estimate(key, layer)) {
+          estimates[key] = estimate->cost;
+          estimated_.push_back({key, r, estimate->cost, estimate->neighbours});
+          return estimate->cost;
+        }
+      }
       missing.push_back(fmt::format("{} (resolution {})", key, r));
       return 0.0;
     };
@@ -85,7 +103,7 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
     const std::vector<std::string> keys = LutKeys(deepest, profile.key_format);
     for (size_t i = 0; i < num_fixed; ++i) {
       const size_t layer = i < spec.stem.size() ? i : keys.size() - num_fixed + i;
-      layer_fixed_[ri * num_fixed + i] = lookup(keys[layer]);
+      layer_fixed_[ri * num_fixed + i] = lookup(keys[layer], deepest.layers[layer]);
       fixed_[ri] += layer_fixed_[ri * num_fixed + i];
       fixed_weight_mib_[ri] += LayerWeightMib(deepest.layers[layer]);
     }
@@ -96,7 +114,8 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
         const NetworkSpec probe_net = space.Decode(probe);
         const std::vector<std::string> probe_keys = LutKeys(probe_net, profile.key_format);
         const size_t at = (ri * slots_.size() + k) * max_choices_ + c;
-        block_[at] = {lookup(probe_keys[spec.stem.size() + k]), LayerWeightMib(probe_net.layers[spec.stem.size() + k])};
+        const LayerSpec& layer = probe_net.layers[spec.stem.size() + k];
+        block_[at] = {lookup(probe_keys[spec.stem.size() + k], layer), LayerWeightMib(layer)};
       }
     }
   }
@@ -104,10 +123,14 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
     std::sort(missing.begin(), missing.end());
     missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
     const size_t shown = std::min<size_t>(missing.size(), 10);
-    EDGENAS_THROW_FMT("hardware profile '{}' cannot cost space '{}': {} {} table key(s) missing: {}{}", profile.device,
-                      space.name(), missing.size(), metric,
+    EDGENAS_THROW_FMT("hardware profile '{}' cannot cost space '{}': {} {} table key(s) missing{}: {}{}",
+                      profile.device, space.name(), missing.size(), metric,
+                      options.interpolate_missing ? " with no neighbour in channel count to interpolate from" : "",
                       fmt::join(missing.begin(), missing.begin() + shown, ", "), shown < missing.size() ? ", ..." : "");
   }
+  std::sort(estimated_.begin(), estimated_.end(), [](const EstimatedKey& a, const EstimatedKey& b) {
+    return std::tie(a.resolution, a.key) < std::tie(b.resolution, b.key);
+  });
 }
 
 int LutCostModel::Choice(const Slot& slot, const Genome& genome) const {

@@ -10,7 +10,9 @@
 // where fixed[r] holds the stem and head layers (HardwareProfile's CostTable
 // says where scale, scale_per_weight_mib and constant come from).
 // Every key the space can need is looked up at construction: a missing one is
-// reported then, with the device, the space and the exact keys, never mid-search.
+// reported then, with the device, the space and the exact keys, never mid-search
+// (or, when asked, estimated from its neighbours in channel count; see
+// lut_interpolation.h).
 //
 // Thread safety: immutable after construction; Cost and Predict may run concurrently.
 #pragma once
@@ -23,14 +25,30 @@
 
 namespace edgenas {
 
+struct CostModelOptions {
+  // Compile only these resolutions (empty: all of the space's); genomes at
+  // other resolutions must not be scored.
+  std::vector<int> resolutions;
+  // Estimate a key the table lacks from its neighbours in channel count
+  // instead of failing. Each estimate is listed in LutCostModel::estimated().
+  bool interpolate_missing = false;
+};
+
+// A table entry the model estimated because the table lacks the key.
+struct EstimatedKey {
+  std::string key;
+  int resolution = 0;
+  double cost = 0;
+  std::vector<std::string> neighbours;  // the keys it was estimated from
+};
+
 class LutCostModel {
  public:
-  // `resolutions` restricts the compiled resolutions (empty: all of the space's);
-  // genomes at other resolutions must not be scored. The space is borrowed and
-  // must outlive the model. Throws Error if the profile lacks the metric, a
-  // resolution or any key.
+  // The space is borrowed and must outlive the model. Throws Error if the
+  // profile lacks the metric, a resolution, or a key (that has no neighbour to
+  // interpolate from, when options.interpolate_missing).
   LutCostModel(const SearchSpace& space, const HardwareProfile& profile, const std::string& metric,
-               const std::vector<int>& resolutions = {});
+               const CostModelOptions& options = {});
 
   double Cost(const Genome& genome) const;
   // costs[i] = Cost(genomes[i]); `costs` is resized.
@@ -44,6 +62,9 @@ class LutCostModel {
 
   const std::string& unit() const { return unit_; }
   const std::string& device() const { return device_; }
+  // The entries estimated rather than read, sorted by resolution and key;
+  // empty unless options.interpolate_missing.
+  const std::vector<EstimatedKey>& estimated() const { return estimated_; }
 
  private:
   // A block slot, decoded inline on the hot path with the same choice numbering
@@ -76,6 +97,7 @@ class LutCostModel {
   std::vector<double> layer_fixed_;  // [resolution][stem and head layer], for LayerCosts
   std::vector<double> scale_, scale_per_weight_mib_, constant_;  // [resolution]
   std::vector<double> fixed_weight_mib_;  // [resolution], like fixed_
+  std::vector<EstimatedKey> estimated_;
 };
 
 }  // namespace edgenas

@@ -128,7 +128,7 @@ void ImportPublishedTables(const PublishedTableImport& r, const std::string& out
     HardwareProfile profile = LoadHardwareProfile(scratch.string());
     std::vector<int> resolutions;
     for (const auto& [resolution, file] : tables) resolutions.push_back(resolution);
-    LutCostModel(space, profile, "latency", resolutions);
+    LutCostModel(space, profile, "latency", {resolutions});
   } catch (const Error&) {
     fs::remove_all(scratch.parent_path());
     throw;

@@ -202,7 +202,7 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
     Rng rng(o.seed);
     for (const SearchSpace& space : spaces) {
       const std::vector<int> resolutions = ResolutionsToMeasure(space, o.resolutions);
-      const LutCostModel model(space, profile, "latency", resolutions);
+      const LutCostModel model(space, profile, "latency", {resolutions});
       for (int i = 0; i < o.calibration_networks; ++i) {
         const Genome g = SampleAt(space, resolutions, rng);
         const NetworkSpec spec = space.Decode(g);
@@ -225,7 +225,7 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
 }
 
 ValidationReport ValidateProfile(const std::string& profile_folder, const std::string& space_name, int count,
-                                 uint64_t seed, const TimerOptions& timer,
+                                 uint64_t seed, const TimerOptions& timer, bool interpolate_missing,
                                  const std::function<void(int done, int total)>& on_network) {
   const HardwareProfile profile = LoadHardwareProfile(profile_folder);
   const SearchSpace space = LoadSpace(space_name);
@@ -236,10 +236,11 @@ ValidationReport ValidateProfile(const std::string& profile_folder, const std::s
   }
   EDGENAS_THROW_IF_NOT_FMT(!resolutions.empty(), "profile '{}' has no latency table for any resolution of space '{}'",
                            profile.device, space.name());
-  const LutCostModel model(space, profile, "latency", resolutions);
+  const LutCostModel model(space, profile, "latency", {resolutions, interpolate_missing});
   KeepFreedMemory();
   Rng rng(seed);
   ValidationReport report;
+  report.estimated_entries = static_cast<int>(model.estimated().size());
   for (int i = 0; i < count; ++i) {
     const Genome g = SampleAt(space, resolutions, rng);
     report.networks.push_back({space.ToString(g), model.Cost(g), TimeNetwork(space.Decode(g), timer)});

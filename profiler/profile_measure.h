@@ -63,12 +63,15 @@ struct ValidationReport {
   double mean_abs_percent_error = 0;
   double share_within_5_percent = 0;   // 0..1
   double share_within_10_percent = 0;  // 0..1
+  int estimated_entries = 0;  // table entries interpolated (interpolate_missing)
 };
 
 // Times `count` random networks of `space` end to end under the profile's
-// thread count and compares them with the profile's latency.
+// thread count and compares them with the profile's latency. With
+// `interpolate_missing`, keys the profile lacks are estimated from their
+// channel neighbours (lut_interpolation.h): this measures how good that is.
 ValidationReport ValidateProfile(const std::string& profile_folder, const std::string& space, int count,
-                                 uint64_t seed, const TimerOptions& timer,
+                                 uint64_t seed, const TimerOptions& timer, bool interpolate_missing,
                                  const std::function<void(int done, int total)>& on_network);
 
 // A scatter plot of predicted against measured latency, with the ±10% band.

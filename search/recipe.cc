@@ -256,6 +256,25 @@ SearchSpace ReadSpace(const YamlNode& node, const std::string& recipe_path, std:
   }
 }
 
+// The devices listed under `interpolate_missing_costs`: each must be one of
+// `used` (sorted), the devices the recipe's metrics name, and listed once.
+std::vector<std::string> ReadInterpolatedDevices(const YamlNode& node, const std::vector<std::string>& used) {
+  std::vector<std::string> devices;
+  for (const YamlNode& item : node.Items()) {
+    const std::string device = item.AsString();
+    if (!std::binary_search(used.begin(), used.end(), device)) {
+      item.Fail(fmt::format("'{}' in 'interpolate_missing_costs' is not a device the recipe's metrics use ({})", device,
+                            used.empty() ? std::string("none does") : JoinStrings(used)));
+    }
+    if (std::find(devices.begin(), devices.end(), device) != devices.end()) {
+      item.Fail(fmt::format("'{}' is listed twice in 'interpolate_missing_costs'", device));
+    }
+    devices.push_back(device);
+  }
+  std::sort(devices.begin(), devices.end());
+  return devices;
+}
+
 // Every device metric must be costable for the searched space: the profile
 // loads, has the metric and every key the space needs. Compiling the cost
 // models here finds a missing key before any work starts; the search then
@@ -264,8 +283,19 @@ void CompileDeviceMetrics(const std::vector<MetricUse>& uses, Recipe* recipe) {
   auto compile = [&](const Metric& metric) {
     if (recipe->cost_models.count(metric.ToString())) return;
     const char* table = metric.kind == Metric::Kind::kLatency ? "latency" : "energy";
-    recipe->cost_models[metric.ToString()] =
-        std::make_shared<const LutCostModel>(*recipe->search_space, recipe->profiles.at(metric.device), table);
+    CostModelOptions options;
+    options.interpolate_missing = std::binary_search(recipe->interpolate_missing_costs.begin(),
+                                                     recipe->interpolate_missing_costs.end(), metric.device);
+    const auto model =
+        std::make_shared<const LutCostModel>(*recipe->search_space, recipe->profiles.at(metric.device), table, options);
+    recipe->cost_models[metric.ToString()] = model;
+    if (!model->estimated().empty()) {
+      const EstimatedKey& first = model->estimated().front();
+      recipe->warnings.push_back(fmt::format(
+          "{}: {} table entr{} estimated from neighbours in channel count, e.g. {} (resolution {}) = {:.4g} {} from {}",
+          metric.ToString(), model->estimated().size(), model->estimated().size() == 1 ? "y is" : "ies are", first.key,
+          first.resolution, first.cost, model->unit(), JoinStrings(first.neighbours, " and ")));
+    }
   };
   for (const MetricUse& use : uses) {
     if (use.metric.device.empty()) continue;
@@ -289,7 +319,8 @@ Recipe LoadRecipe(const std::string& path) {
   if (!root.IsMap()) {
     root.Fail("a recipe must be a mapping with at least 'job', 'space', 'search' and 'objectives'");
   }
-  root.CheckKeys({"job", "space", "seed", "search", "predictor", "objectives", "constraints", "output", "export"});
+  root.CheckKeys({"job", "space", "seed", "search", "predictor", "objectives", "constraints", "interpolate_missing_costs",
+                  "output", "export"});
   Recipe recipe;
   recipe.path = path;
   const YamlNode job = root.Get("job");
@@ -305,6 +336,16 @@ Recipe LoadRecipe(const std::string& path) {
   recipe.objectives = ReadObjectives(root.Get("objectives"), &uses);
   if (const auto constraints = root.Find("constraints")) recipe.constraints = ReadConstraints(*constraints, &uses);
 
+  for (const MetricUse& use : uses) {
+    const std::string& device = use.metric.device;
+    if (!device.empty() && std::find(recipe.devices.begin(), recipe.devices.end(), device) == recipe.devices.end()) {
+      recipe.devices.push_back(device);
+    }
+  }
+  std::sort(recipe.devices.begin(), recipe.devices.end());
+  if (const auto interpolate = root.Find("interpolate_missing_costs")) {
+    recipe.interpolate_missing_costs = ReadInterpolatedDevices(*interpolate, recipe.devices);
+  }
   recipe.search_space = std::make_shared<const SearchSpace>(space.WithResolutions(recipe.search.resolutions));
   CompileDeviceMetrics(uses, &recipe);
 
@@ -318,14 +359,7 @@ Recipe LoadRecipe(const std::string& path) {
   }
 
   bool uses_accuracy = false;
-  for (const MetricUse& use : uses) {
-    const Metric& m = use.metric;
-    uses_accuracy |= m.kind == Metric::Kind::kAccuracy;
-    if (!m.device.empty() && std::find(recipe.devices.begin(), recipe.devices.end(), m.device) == recipe.devices.end()) {
-      recipe.devices.push_back(m.device);
-    }
-  }
-  std::sort(recipe.devices.begin(), recipe.devices.end());
+  for (const MetricUse& use : uses) uses_accuracy |= use.metric.kind == Metric::Kind::kAccuracy;
 
   const auto predictor = root.Find("predictor");
   if (uses_accuracy && !predictor) root.Fail("the recipe uses 'accuracy', so it needs a 'predictor'");

@@ -80,6 +80,9 @@ struct Recipe {
   std::vector<Constraint> constraints;
   std::vector<std::string> devices;  // every device named by a metric, sorted, once each
   std::map<std::string, HardwareProfile> profiles;  // each device's profile, loaded and checked
+  // Devices whose missing table entries may be estimated from their neighbours
+  // in channel count (predictors/lut_interpolation.h); sorted.
+  std::vector<std::string> interpolate_missing_costs;
   std::string output_dir;
   std::optional<ExportSettings> export_settings;
 
@@ -92,6 +95,10 @@ struct Recipe {
   std::shared_ptr<const SearchSpace> search_space;
   std::shared_ptr<const AccuracyPredictor> accuracy_predictor;
   std::map<std::string, std::shared_ptr<const LutCostModel>> cost_models;
+
+  // What the user should know before trusting the results, one line each:
+  // table entries estimated rather than read.
+  std::vector<std::string> warnings;
 };
 
 // Throws Error on the first fault found.

@@ -78,6 +78,10 @@ void WriteSearchResults(const ResultContext& c, const SearchResult& r, const std
   summary["generations"] = r.generations;
   summary["wall_time_seconds"] = r.wall_seconds;
   summary["front_size"] = r.front.size();
+  // Costs that rest on estimated table entries say so (recipe 'interpolate_missing_costs').
+  for (const auto& [metric, model] : recipe.cost_models) {
+    if (!model->estimated().empty()) summary["estimated_cost_entries"][metric] = model->estimated().size();
+  }
   WriteFileAtomically((fs::path(folder) / "summary.json").string(), summary.dump(2) + "\n");
 
   // history.csv

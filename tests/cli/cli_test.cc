@@ -106,7 +106,7 @@ TEST(Cli, ProfileFitWritesAProfileThatCostsTheSpace) {
   std::filesystem::remove_all(folder);
   {
     const edgenas::SearchSpace space = edgenas::LoadSpace("ofa_mbv3_w1.2");
-    const edgenas::LutCostModel note10(space, edgenas::LoadBuiltinProfile("note10"), "latency", {192});
+    const edgenas::LutCostModel note10(space, edgenas::LoadBuiltinProfile("note10"), "latency", {{192}});
     edgenas::Rng rng(4);
     std::ofstream out(csv);
     out << "arch,latency_ms\n" << std::setprecision(17);

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "predictors/lut_cost_model.h"
 #include "test_util.h"
 
 namespace edgenas {
@@ -73,6 +74,21 @@ TEST(Recipe, DeviceMetricsNameShippedProfiles) {
   EXPECT_EQ(r.objectives[0].metric.kind, Metric::Kind::kLatency);
   EXPECT_STREQ(r.objectives[0].metric.Unit(), "ms");
   EXPECT_EQ(r.search.resolutions, (std::vector<int>{160, 176, 192, 208, 224}));
+  EXPECT_TRUE(r.interpolate_missing_costs.empty());
+  EXPECT_TRUE(r.warnings.empty());
+}
+
+// Width 1.0 has none of the Note10 table's keys; the recipe accepts estimates
+// for that device, and the warning says how many and shows one.
+TEST(Recipe, InterpolatedCostsComeWithAWarning) {
+  const Recipe r = LoadRecipe(kRecipes + "/good/ofa_w10_note10_interpolated.yaml");
+  EXPECT_EQ(r.interpolate_missing_costs, (std::vector<std::string>{"note10"}));
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0],
+            "latency@note10: 192 table entries are estimated from neighbours in channel count, e.g. "
+            "AvgPool2D-input:5x5x960-output:1x1x960 (resolution 160) = 0.008483 ms from "
+            "AvgPool2D-input:5x5x1152-output:1x1x1152");
+  EXPECT_EQ(r.cost_models.at("latency@note10")->estimated().size(), 192u);
 }
 
 TEST(Recipe, MissingFileIsAClearError) {

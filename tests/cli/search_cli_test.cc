@@ -54,6 +54,7 @@ TEST(SearchCli, WritesEveryResultFile) {
   const nlohmann::json s = nlohmann::json::parse(Slurp(out + "/summary.json"));
   EXPECT_EQ(s["algorithm"], "constrained_evolution");
   EXPECT_EQ(s["evaluations"], 3100);
+  EXPECT_FALSE(s.contains("estimated_cost_entries"));  // the Note10 table has every key
   EXPECT_LE(s["best"]["metrics"]["latency@note10"]["value"].get<double>(), 25.0);
   const std::string arch = s["best"]["arch"];  // "r192-k..."
   EXPECT_EQ(s["best"]["ofa_json"]["r"][0].get<int>(), std::stoi(arch.substr(1, 3)));
@@ -72,6 +73,14 @@ TEST(SearchCli, WritesEveryResultFile) {
   ASSERT_EQ(Edgenas("search " + kData + "ofa_short.yaml --quiet --threads 1 --output " + again), 0);
   EXPECT_EQ(SummaryWithoutTime(out), SummaryWithoutTime(again));
   EXPECT_EQ(Slurp(out + "/history.csv"), Slurp(again + "/history.csv"));
+}
+
+// Costs resting on interpolated table entries are flagged in the results.
+TEST(SearchCli, SummaryCountsEstimatedTableEntries) {
+  const std::string out = TempFolder("search_interpolated");
+  ASSERT_EQ(Edgenas("search " EDGENAS_TEST_DATA "/recipes/good/ofa_w10_note10_interpolated.yaml --quiet --output " + out), 0);
+  const nlohmann::json s = nlohmann::json::parse(Slurp(out + "/summary.json"));
+  EXPECT_EQ(s["estimated_cost_entries"], nlohmann::json({{"latency@note10", 192}}));
 }
 
 TEST(SearchCli, KilledThenResumedEqualsUninterrupted) {

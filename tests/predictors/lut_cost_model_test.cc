@@ -116,7 +116,7 @@ TEST_F(Note10, MissingKeysAreReportedAtConstruction) {
   EXPECT_EQ(testing::ErrorOf([&] { LutCostModel(w10, profile_, "latency"); }).substr(0, 84),
             "hardware profile 'note10' has no latency table for resolution 128 of space 'ofa_mbv3");
   // Restricting the resolutions to those the table has works, and keys still must match.
-  EXPECT_NE(testing::ErrorOf([&] { LutCostModel(w10, profile_, "latency", {160}); }).find("key(s) missing"),
+  EXPECT_NE(testing::ErrorOf([&] { LutCostModel(w10, profile_, "latency", {{160}}); }).find("key(s) missing"),
             std::string::npos);
 }
 

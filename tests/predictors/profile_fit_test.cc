@@ -98,7 +98,7 @@ class FitNote10 : public ::testing::Test {
 
   const SearchSpace space_ = LoadSpace("ofa_mbv3_w1.2");
   const HardwareProfile note10_ = LoadBuiltinProfile("note10");
-  const LutCostModel truth_{space_, note10_, "latency", {192}};
+  const LutCostModel truth_{space_, note10_, "latency", {{192}}};
   const uint8_t resolution_index_ = 8;  // 160 + 4 * 8 = 192
 };
 
@@ -113,7 +113,7 @@ TEST_F(FitNote10, RecoversTheTableExactlyWithoutNoise) {
   const std::string out = ::testing::TempDir() + "/fit_exact";
   std::filesystem::remove_all(out);
   const std::string folder = WriteFittedProfile(fit, space_, LutKeyFormat::kOfa, "fitted", "test", out, false);
-  const LutCostModel fitted(space_, LoadHardwareProfile(folder), "latency", {192});
+  const LutCostModel fitted(space_, LoadHardwareProfile(folder), "latency", {{192}});
   for (const Timing& t : MakeTimings(200, 0.0, rng)) {
     EXPECT_NEAR(fitted.Cost(t.genome), truth_.Cost(t.genome), 1e-6 * truth_.Cost(t.genome));
   }
@@ -128,7 +128,7 @@ TEST_F(FitNote10, PredictsUnseenNetworksWithinTheNoise) {
   std::filesystem::remove_all(out);
   const LutCostModel fitted(
       space_, LoadHardwareProfile(WriteFittedProfile(fit, space_, LutKeyFormat::kOfa, "fitted", "t", out, false)),
-      "latency", {192});
+      "latency", {{192}});
   double total = 0;
   const std::vector<Timing> unseen = MakeTimings(300, 0.0, rng);
   for (const Timing& t : unseen) total += std::abs(fitted.Cost(t.genome) / truth_.Cost(t.genome) - 1.0);

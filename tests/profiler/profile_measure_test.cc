@@ -80,7 +80,7 @@ TEST(ProfileMeasure, ValidateComparesEveryNetworkAndPlotsThem) {
   quick.min_time_ms = 0;
   int seen = 0;
   const ValidationReport r =
-      ValidateProfile(out + "/host", "nas_bench_macro", 5, 1, quick, [&](int done, int total) {
+      ValidateProfile(out + "/host", "nas_bench_macro", 5, 1, quick, /*interpolate_missing=*/false, [&](int done, int total) {
         EXPECT_EQ(total, 5);
         seen = done;
       });
