@@ -71,6 +71,7 @@ TimingResult TimeRuns(const std::function<void()>& work, const TimerOptions& opt
   TimingResult result;
   result.runs = static_cast<int>(times_ms.size());
   result.median_ms = Median(times_ms);
+  result.min_ms = *std::min_element(times_ms.begin(), times_ms.end());
   std::vector<double> deviations;
   for (double t : times_ms) deviations.push_back(std::abs(t - result.median_ms));
   result.mad_ms = Median(deviations);

@@ -23,6 +23,7 @@ struct TimerOptions {
 struct TimingResult {
   double median_ms = 0;
   double mad_ms = 0;  // median absolute deviation from the median: a robust spread
+  double min_ms = 0;  // the fastest run
   int runs = 0;
 };
 

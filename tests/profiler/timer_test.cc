@@ -17,6 +17,8 @@ TEST(Timer, RunsWarmupThenAtLeastTheMinimumCount) {
   EXPECT_EQ(calls, 3 + 7);
   EXPECT_GE(r.median_ms, 0.0);
   EXPECT_GE(r.mad_ms, 0.0);
+  EXPECT_GE(r.min_ms, 0.0);
+  EXPECT_LE(r.min_ms, r.median_ms);
 }
 
 TEST(Timer, NeverExceedsTheMaximumCount) {
