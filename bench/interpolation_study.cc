@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/statistics.h"
 #include "predictors/hardware_profile.h"
 #include "predictors/lut_interpolation.h"
 #include "predictors/lut_keys.h"
@@ -27,19 +28,9 @@ std::string Name(const std::string& device, const std::string& from) {
   return from.empty() ? device : fmt::format("{} from {}", device, from);
 }
 
-double Median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values.empty() ? 0.0 : values[values.size() / 2];
-}
-
-// Profiles by shipped name or folder.
-HardwareProfile LoadProfile(const std::string& name) {
-  return name.find('/') != std::string::npos ? LoadHardwareProfile(name) : LoadBuiltinProfile(name);
-}
-
 void Study(const std::string& device, const std::string& space_name, const std::string& from) {
-  const HardwareProfile profile = LoadProfile(device);
-  const HardwareProfile source = from.empty() ? profile : LoadProfile(from);
+  const HardwareProfile profile = LoadHardwareProfile(ProfileFolder(device));
+  const HardwareProfile source = from.empty() ? profile : LoadHardwareProfile(ProfileFolder(from));
   const SearchSpace space = LoadSpace(space_name);
   std::vector<double> errors, signed_errors;  // |estimate / entry - 1|, and with its sign
   int no_neighbour = 0;

@@ -23,6 +23,7 @@
 #include <iostream>
 #include <map>
 
+#include "common/statistics.h"
 #include "models/network_builder.h"
 #include "models/torch_threads.h"
 #include "predictors/lut_keys.h"
@@ -35,11 +36,6 @@ namespace edgenas {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double Median(std::vector<double> values) {
-  std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
-  return values[values.size() / 2];
-}
 
 long PageFaults() {
   rusage usage{};

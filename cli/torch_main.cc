@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/file_util.h"
+#include "predictors/hardware_profile.h"
 #include "profiler/profile_measure.h"
 
 namespace edgenas {
@@ -55,7 +56,7 @@ struct ValidateOptions {
 };
 
 void Validate(const ValidateOptions& o) {
-  const std::string folder = o.device.find('/') != std::string::npos ? o.device : DataRoot() + "/hw_profiles/" + o.device;
+  const std::string folder = ProfileFolder(o.device);
   const bool terminal = isatty(fileno(stderr));
   const ValidationReport r = ValidateProfile(folder, o.space, o.count, o.seed, o.timer, o.interpolate_missing, [&](int done, int total) {
     if (terminal) fmt::print(stderr, "\r\033[Ktiming network {}/{}", done, total);

@@ -148,6 +148,10 @@ std::string BuiltinProfileFolder(const std::string& device) {
   return (fs::path(DataRoot()) / "hw_profiles" / device).string();
 }
 
+std::string ProfileFolder(const std::string& name_or_folder) {
+  return name_or_folder.find('/') != std::string::npos ? name_or_folder : BuiltinProfileFolder(name_or_folder);
+}
+
 std::vector<std::string> BuiltinProfileNames() {
   std::vector<std::string> names;
   std::error_code error;

@@ -71,6 +71,10 @@ HardwareProfile LoadHardwareProfile(const std::string& folder);
 // The folder of a shipped profile, <DataRoot()>/hw_profiles/<device>.
 std::string BuiltinProfileFolder(const std::string& device);
 
+// A profile's folder, given as a shipped device's name or as a path (any text
+// with a '/'), as the commands that take --device accept it.
+std::string ProfileFolder(const std::string& name_or_folder);
+
 // Devices with a profile.yaml under <DataRoot()>/hw_profiles, sorted.
 std::vector<std::string> BuiltinProfileNames();
 

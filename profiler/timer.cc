@@ -11,17 +11,11 @@
 #include <thread>
 #include <vector>
 
+#include "common/statistics.h"
+
 namespace edgenas {
 
 namespace {
-
-double Median(std::vector<double> values) {
-  const size_t middle = values.size() / 2;
-  std::nth_element(values.begin(), values.begin() + middle, values.end());
-  const double upper = values[middle];
-  if (values.size() % 2 == 1) return upper;
-  return (upper + *std::max_element(values.begin(), values.begin() + middle)) / 2.0;
-}
 
 // The largest CPU cache in bytes, from sysfs (sysconf's figure can be off:
 // 320 MiB for a 32 MiB L3 on a cloud VM), or 0 if unknown.

@@ -69,7 +69,9 @@ TEST(LutInterpolator, RecoversEntriesThatAreAffineInMacs) {
         ++beyond;
         // In proportion to MACs: exact only without an intercept (with one, too
         // low below every neighbour and too high above them all).
-        if (intercept == 0) EXPECT_NEAR(estimate->cost, table.at(l.key), 1e-12);
+        if (intercept == 0) {
+          EXPECT_NEAR(estimate->cost, table.at(l.key), 1e-12);
+        }
       }
     }
     EXPECT_EQ(between, 30);
