@@ -19,18 +19,13 @@
 
 namespace {
 
+using edgenas::ReadFile;
+
 struct Result {
   int exit_code;
   std::string out;
   std::string err;
 };
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 Result RunEdgenas(const std::string& arguments) {
   // ctest runs tests as parallel processes: each call gets files of its own.
@@ -40,7 +35,7 @@ Result RunEdgenas(const std::string& arguments) {
   const std::string err = stem + ".err";
   const std::string command = std::string(EDGENAS_BINARY) + " " + arguments + " >" + out + " 2>" + err;
   const int status = std::system(command.c_str());
-  Result result{WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
+  Result result{WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(out), ReadFile(err)};
   std::remove(out.c_str());
   std::remove(err.c_str());
   return result;

@@ -9,21 +9,16 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <thread>
+
+#include "common/file_util.h"
 
 namespace {
 
 namespace fs = std::filesystem;
+using edgenas::ReadFile;
 
 const std::string kData = std::string(EDGENAS_TEST_DATA) + "/search/";
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Runs edgenas with `arguments`; returns the exit status.
 int Edgenas(const std::string& arguments) {
@@ -39,7 +34,7 @@ std::string TempFolder(const std::string& name) {
 
 // summary.json without the wall time, which differs between any two runs.
 nlohmann::json SummaryWithoutTime(const std::string& folder) {
-  nlohmann::json j = nlohmann::json::parse(Slurp(folder + "/summary.json"));
+  nlohmann::json j = nlohmann::json::parse(ReadFile(folder + "/summary.json"));
   j.erase("wall_time_seconds");
   return j;
 }
@@ -51,7 +46,7 @@ TEST(SearchCli, WritesEveryResultFile) {
     EXPECT_TRUE(fs::exists(out + "/" + file)) << file;
   }
   EXPECT_FALSE(fs::exists(out + "/checkpoint.json"));
-  const nlohmann::json s = nlohmann::json::parse(Slurp(out + "/summary.json"));
+  const nlohmann::json s = nlohmann::json::parse(ReadFile(out + "/summary.json"));
   EXPECT_EQ(s["algorithm"], "constrained_evolution");
   EXPECT_EQ(s["evaluations"], 3100);
   EXPECT_FALSE(s.contains("estimated_cost_entries"));  // the Note10 table has every key
@@ -72,14 +67,14 @@ TEST(SearchCli, WritesEveryResultFile) {
   const std::string again = TempFolder("search_files_again");
   ASSERT_EQ(Edgenas("search " + kData + "ofa_short.yaml --quiet --threads 1 --output " + again), 0);
   EXPECT_EQ(SummaryWithoutTime(out), SummaryWithoutTime(again));
-  EXPECT_EQ(Slurp(out + "/history.csv"), Slurp(again + "/history.csv"));
+  EXPECT_EQ(ReadFile(out + "/history.csv"), ReadFile(again + "/history.csv"));
 }
 
 // Costs resting on interpolated table entries are flagged in the results.
 TEST(SearchCli, SummaryCountsEstimatedTableEntries) {
   const std::string out = TempFolder("search_interpolated");
   ASSERT_EQ(Edgenas("search " EDGENAS_TEST_DATA "/recipes/good/ofa_w10_note10_interpolated.yaml --quiet --output " + out), 0);
-  const nlohmann::json s = nlohmann::json::parse(Slurp(out + "/summary.json"));
+  const nlohmann::json s = nlohmann::json::parse(ReadFile(out + "/summary.json"));
   EXPECT_EQ(s["estimated_cost_entries"], nlohmann::json({{"latency@note10", 192}}));
 }
 
@@ -106,14 +101,14 @@ TEST(SearchCli, KilledThenResumedEqualsUninterrupted) {
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the search ended before it could be killed";
   ASSERT_FALSE(fs::exists(killed + "/summary.json"));
-  const int generation = nlohmann::json::parse(Slurp(killed + "/checkpoint.json"))["generation"].get<int>();
+  const int generation = nlohmann::json::parse(ReadFile(killed + "/checkpoint.json"))["generation"].get<int>();
   EXPECT_LT(generation, 3000);
 
   EXPECT_EQ(Edgenas("search " + recipe + " --quiet --output " + killed), 2);  // refuses to start over it
   ASSERT_EQ(Edgenas("search --quiet --resume " + killed), 0);
   EXPECT_EQ(SummaryWithoutTime(whole), SummaryWithoutTime(killed));
-  EXPECT_EQ(Slurp(whole + "/history.csv"), Slurp(killed + "/history.csv"));
-  EXPECT_EQ(Slurp(whole + "/pareto.csv"), Slurp(killed + "/pareto.csv"));
+  EXPECT_EQ(ReadFile(whole + "/history.csv"), ReadFile(killed + "/history.csv"));
+  EXPECT_EQ(ReadFile(whole + "/pareto.csv"), ReadFile(killed + "/pareto.csv"));
   EXPECT_FALSE(fs::exists(killed + "/checkpoint.json"));
   EXPECT_EQ(Edgenas("search --quiet --resume " + killed), 2);  // finished: nothing to resume
 }
