@@ -184,7 +184,9 @@ std::string WriteFittedProfile(const ProfileFit& fit, const SearchSpace& space, 
   namespace fs = std::filesystem;
   const fs::path folder = fs::path(out_root) / device;
   CheckProfileFolderFree(folder.string(), replace);
-  MetricFiles latency{"ms", {}, fit.constant_by_resolution, {}, {}};
+  MetricFiles latency;
+  latency.unit = "ms";
+  latency.constants = fit.constant_by_resolution;
   for (const auto& [resolution, constant] : fit.constant_by_resolution) {
     std::map<std::string, std::map<std::string, double>> entries;
     if (const auto found = fit.entries_by_resolution.find(resolution); found != fit.entries_by_resolution.end()) {

@@ -63,7 +63,8 @@ std::vector<std::string> ImportHwNasBench(const std::string& json_path, const st
         entries[key]["mean"] = value.get<double>();
       }
       WriteTableFile((folder / table).string(), entries);
-      files[metric] = MetricFiles{unit, {{0, table}}, {}, {}, {}};
+      files[metric].unit = unit;
+      files[metric].tables[0] = table;
     }
     HardwareProfile info;
     info.device = d.device;
@@ -108,7 +109,8 @@ void ImportPublishedTables(const PublishedTableImport& r, const std::string& out
   // Build the profile in a scratch folder, prove it costs the space, then move it into place.
   const fs::path scratch = fs::path(out_root) / ".importing" / r.device;
   fs::remove_all(scratch);
-  MetricFiles latency{"ms", {}, {}, {}, {}};
+  MetricFiles latency;
+  latency.unit = "ms";
   for (const auto& [resolution, file] : tables) {
     // Copied byte for byte: published tables drop in unchanged.
     const std::string name = fmt::format("tables/{}_lookup_table.yaml", resolution);
