@@ -75,16 +75,14 @@ void Study(const std::string& device, const std::string& space_name, const std::
 int main(int argc, char** argv) {
   CLI::App app{"Leave-one-out (or --from another profile) accuracy of channel-neighbour interpolation"};
   std::string device, space, from;
-  app.add_option("--device", device, "Profile name in hw_profiles/, or a profile folder");
-  app.add_option("--space", space, "Space whose layers are estimated");
-  app.add_option("--from", from, "Estimate from this profile's table instead of the device's own");
+  CLI::Option* device_option = app.add_option("--device", device, "Profile name in hw_profiles/, or a profile folder");
+  CLI::Option* space_option = app.add_option("--space", space, "Space whose layers are estimated");
+  app.add_option("--from", from, "Estimate from this profile's table instead of the device's own")->needs(device_option);
+  device_option->needs(space_option);
+  space_option->needs(device_option);
   CLI11_PARSE(app, argc, argv);
   std::vector<std::array<std::string, 3>> studies;
-  if (!device.empty() || !space.empty()) {
-    if (device.empty() || space.empty()) {
-      fmt::print(stderr, "give both --device and --space, or neither\n");
-      return 2;
-    }
+  if (!device.empty()) {
     studies.push_back({device, space, from});
   } else {
     studies = {{"note10", "ofa_mbv3_w1.2", ""},         {"pixel1_proxyless", "proxylessnas_mobile", ""},
