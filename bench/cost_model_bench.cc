@@ -3,7 +3,7 @@
 //   ./build/bench/cost_model_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
-#include "predictors/lut_cost_model.h"
+#include "cost/lut_cost_model.h"
 #include "space/space_loader.h"
 
 namespace edgenas {
@@ -15,9 +15,9 @@ void BM_Note10LatencyBatch(benchmark::State& state) {
   Rng rng(1);
   std::vector<Genome> genomes;
   for (int i = 0; i < 1000; ++i) genomes.push_back(space.Sample(rng));
-  std::vector<double> costs;
+  std::vector<double> costs(genomes.size());
   for (auto _ : state) {
-    model.Predict(genomes, &costs);
+    model.Score(genomes.data(), genomes.size(), costs.data());
     benchmark::DoNotOptimize(costs.data());
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(genomes.size()));

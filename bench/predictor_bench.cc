@@ -8,7 +8,7 @@
 
 #include <Eigen/Core>
 
-#include "predictors/predictor_file.h"
+#include "accuracy/predictor_file.h"
 #include "space/space_loader.h"
 
 namespace edgenas {

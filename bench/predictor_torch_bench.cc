@@ -10,7 +10,7 @@
 
 #include "common/file_util.h"
 #include "models/torch_threads.h"
-#include "predictors/feature_encoder.h"
+#include "accuracy/feature_encoder.h"
 #include "space/space_loader.h"
 
 namespace edgenas {

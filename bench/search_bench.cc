@@ -13,8 +13,8 @@
 #include <filesystem>
 
 #include "common/file_util.h"
-#include "predictors/predictor_file.h"
-#include "search/search_engine.h"
+#include "accuracy/predictor_file.h"
+#include "job/job.h"
 #include "space/space_loader.h"
 
 namespace edgenas {
@@ -25,18 +25,15 @@ const std::string kRecipe = DataRoot() + "/recipes/ofa_note10_25ms.yaml";
 // The search alone: recipe, space, predictor and tables are loaded outside the timing.
 void BM_OfaTutorialSearch(benchmark::State& state) {
   tbb::global_control threads(tbb::global_control::max_allowed_parallelism, state.range(0));
-  const Recipe recipe = LoadRecipe(kRecipe);
-  const SearchSpace& space = *recipe.search_space;
+  const Job job(LoadRecipe(kRecipe));
   double accuracy = 0, distinct = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    Evaluator evaluator(recipe);  // an empty cache each time
-    SearchOptions options;
-    options.checkpoint_every = 0;
-    SearchEngine engine(recipe, space, evaluator, options);
+    Evaluator evaluator(job.space(), job.EvaluatorOptions());  // an empty cache each time
+    SearchEngine engine(job.space(), evaluator, job.SearchOptions());
     state.ResumeTiming();
-    const SearchResult r = engine.Run(false);
-    accuracy = evaluator.Score(r.best).values[0];
+    const SearchResult r = engine.Run();
+    accuracy = r.best.scores->values[0];
     distinct = static_cast<double>(evaluator.distinct_networks_scored());
   }
   state.counters["accuracy_%"] = accuracy;

@@ -13,20 +13,12 @@
 #include <exception>
 
 #include "cli/commands.h"
+#include "cli/torch_commands.h"
 
 namespace {
 
-// `profile measure|validate` build networks and `predictor train|study` train
-// MLPs, so they run in edgenas-torch, next to this executable; this process is
-// replaced by it.
-bool RunsInTorchExecutable(int argc, char** argv) {
-  if (argc < 3) return false;
-  const auto is = [&](const char* group, const char* command) {
-    return std::strcmp(argv[1], group) == 0 && std::strcmp(argv[2], command) == 0;
-  };
-  return is("profile", "measure") || is("profile", "validate") || is("predictor", "train") || is("predictor", "study");
-}
-
+// This process is replaced by edgenas-torch, next to this executable, for
+// the commands of cli/torch_commands.h.
 int ExecTorchExecutable(char** argv) {
   std::error_code error;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
@@ -41,7 +33,7 @@ int ExecTorchExecutable(char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (RunsInTorchExecutable(argc, argv)) return ExecTorchExecutable(argv);
+  if (edgenas::FindTorchCommand(argc, argv) != nullptr) return ExecTorchExecutable(argv);
   CLI::App app{"edgenas: hardware-aware neural architecture search for mobile and edge devices.\n"
                "Searches MobileNet-style spaces for accurate networks within a device's latency,\n"
                "energy and memory budget. Docs: README.md and docs/ in the source tree."};
@@ -52,5 +44,9 @@ int main(int argc, char** argv) {
   edgenas::AddProfileCommands(app);
   edgenas::AddPredictorCommands(app);
   edgenas::AddSearchCommands(app);
+  // Listed in --help here; run by edgenas-torch (handed over above).
+  for (const edgenas::TorchCommand& c : edgenas::kTorchCommands) {
+    app.get_subcommand(c.group)->add_subcommand(c.name, c.description);
+  }
   return edgenas::RunApp(app, argc, argv);
 }

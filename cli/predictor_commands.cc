@@ -11,10 +11,10 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/text.h"
-#include "predictors/accuracy_dataset.h"
-#include "predictors/predictor_evaluation.h"
-#include "predictors/predictor_file.h"
-#include "predictors/torch_state_dict.h"
+#include "accuracy/accuracy_dataset.h"
+#include "accuracy/predictor_evaluation.h"
+#include "accuracy/predictor_file.h"
+#include "accuracy/torch_state_dict.h"
 #include "space/space_loader.h"
 
 namespace edgenas {
@@ -94,7 +94,8 @@ void Import(const ImportOptions& o) {
   const SearchSpace space = LoadSpace(o.space);
   PredictorInfo info;
   info.space = space.name();
-  info.encoding = o.encoding.empty() ? FeatureEncoder::DefaultFor(space) : ParseFeatureEncoding(o.encoding);
+  info.encoding = FeatureEncoder::DefaultFor(space);
+  if (!o.encoding.empty()) StringToFeatureEncoding(o.encoding, &info.encoding);  // CLI11 checked the name
   info.features = FeatureEncoder(space, info.encoding).num_features();
   info.accuracy_offset = o.accuracy_offset;
   info.accuracy_scale = o.accuracy_scale;
@@ -108,7 +109,7 @@ void Import(const ImportOptions& o) {
   WriteFileAtomically((fs::path(o.out) / "mlp_0.pt").string(), ReadFile(o.weights));
   WritePredictorInfo(o.out, info);
   fmt::print("{}: space {}, encoding {}, {} features, hidden layers {}\n", o.out, info.space,
-             FeatureEncodingName(info.encoding), info.features, fmt::join(mlp.hidden_sizes(), "x"));
+             FeatureEncodingToString(info.encoding), info.features, fmt::join(mlp.hidden_sizes(), "x"));
 }
 
 }  // namespace
@@ -141,7 +142,8 @@ void AddPredictorCommands(CLI::App& app) {
   imp->add_option("weights", import->weights, "The .pt file (zip format, as torch.save writes)")->required();
   imp->add_option("--space,-s", import->space, "Space name or file the MLP was trained for")->required();
   imp->add_option("--out,-o", import->out, "Predictor folder to write")->required();
-  imp->add_option("--encoding", import->encoding, "one_hot or ofa_mbv3 (default: ofa_mbv3 for OFA spaces)");
+  imp->add_option("--encoding", import->encoding, "one_hot or ofa_mbv3 (default: ofa_mbv3 for OFA spaces)")
+      ->check(CLI::IsMember({"one_hot", "ofa_mbv3"}));
   imp->add_option("--accuracy-offset", import->accuracy_offset, "accuracy (%) = offset + scale * MLP output")
       ->capture_default_str();
   imp->add_option("--accuracy-scale", import->accuracy_scale,

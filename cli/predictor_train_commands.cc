@@ -10,10 +10,11 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/torch_commands.h"
 #include "common/error.h"
 #include "common/file_util.h"
 #include "models/mlp_trainer.h"
-#include "predictors/predictor_evaluation.h"
+#include "accuracy/predictor_evaluation.h"
 #include "space/space_loader.h"
 
 namespace edgenas {
@@ -52,7 +53,8 @@ struct TrainOptions {
 
 void Train(const TrainOptions& o) {
   const SearchSpace space = LoadSpace(o.space);
-  const FeatureEncoding encoding = o.encoding.empty() ? FeatureEncoder::DefaultFor(space) : ParseFeatureEncoding(o.encoding);
+  FeatureEncoding encoding = FeatureEncoder::DefaultFor(space);
+  if (!o.encoding.empty()) StringToFeatureEncoding(o.encoding, &encoding);  // CLI11 checked the name
   const AccuracyDataset all = LoadAccuracyDataset(o.data, space);
   EDGENAS_THROW_IF_NOT_FMT(o.replace || !fs::exists(fs::path(o.out) / "predictor.yaml"),
                            "{} already holds a predictor (pass --replace to overwrite it)", o.out);
@@ -159,7 +161,7 @@ void AddPredictorTrainCommands(CLI::App& app) {
   predictor->require_subcommand(1);
 
   auto t = std::make_shared<TrainOptions>();
-  CLI::App* train = predictor->add_subcommand("train", "Train an MLP accuracy predictor (and its ridge baseline)");
+  CLI::App* train = predictor->add_subcommand("train", TorchCommandDescription("predictor", "train"));
   train->add_option("--space,-s", t->space, "Space name or file")->required();
   train->add_option("--data", t->data, "CSV with columns arch,accuracy (percent)")->required();
   train->add_option("--out,-o", t->out, "Predictor folder to write")->required();
@@ -167,14 +169,14 @@ void AddPredictorTrainCommands(CLI::App& app) {
                     "Train on this many random networks of the data and write the rest to <out>/held_out.csv "
                     "(default: all)");
   train->add_option("--seed", t->training.seed, "Seeds the split, initialisation and minibatches")->capture_default_str();
-  train->add_option("--encoding", t->encoding, "one_hot or ofa_mbv3 (default: ofa_mbv3 for OFA spaces)");
+  train->add_option("--encoding", t->encoding, "one_hot or ofa_mbv3 (default: ofa_mbv3 for OFA spaces)")
+      ->check(CLI::IsMember({"one_hot", "ofa_mbv3"}));
   train->add_flag("--replace", t->replace, "Overwrite an existing predictor folder");
   AddTrainingOptions(train, &t->training);
   train->callback([t] { Train(*t); });
 
   auto s = std::make_shared<StudyOptions>();
-  CLI::App* study = predictor->add_subcommand(
-      "study", "Learning curve: train on N random networks, test on the rest, over several seeds; MLP vs ridge");
+  CLI::App* study = predictor->add_subcommand("study", TorchCommandDescription("predictor", "study"));
   study->add_option("--space,-s", s->space, "Space name or file")->required();
   study->add_option("--data", s->data, "CSV with columns arch,accuracy (percent)")->required();
   study->add_option("--train-sizes", s->train_sizes, "Training set sizes")->delimiter(',')->capture_default_str();

@@ -4,13 +4,14 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "common/csv_reader.h"
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/text.h"
-#include "predictors/hardware_profile.h"
-#include "predictors/lut_cost_model.h"
-#include "predictors/profile_fit.h"
-#include "predictors/profile_import.h"
+#include "cost/hardware_profile.h"
+#include "cost/lut_cost_model.h"
+#include "cost/profile_fit.h"
+#include "cost/profile_import.h"
 #include "space/space_loader.h"
 
 namespace edgenas {
@@ -49,28 +50,22 @@ struct FitOptions {
   bool replace = false;
 };
 
-// timings.csv: a header line, then "arch,latency_ms" rows (arch strings hold no commas).
+// timings.csv: a header 'arch,<value column>', then one timed network per row.
 std::vector<Timing> ReadTimings(const SearchSpace& space, const std::string& path) {
-  std::istringstream lines(ReadFile(path));
-  std::string line;
-  std::getline(lines, line);
-  EDGENAS_THROW_IF_NOT_FMT(line.rfind("arch,", 0) == 0, "{}:1: expected the header 'arch,<value column>', got '{}'",
-                           path, line);
+  const CsvFile csv = CsvFile::Read(path);
+  EDGENAS_THROW_IF_NOT_FMT(csv.header().size() == 2 && csv.header()[0] == "arch",
+                           "{}:{}: expected the header 'arch,<value column>', got '{}'", path, csv.header_line(),
+                           csv.HeaderLine());
   std::vector<Timing> timings;
-  for (int number = 2; std::getline(lines, line); ++number) {
-    if (line.empty()) continue;
-    const size_t comma = line.rfind(',');
-    EDGENAS_THROW_IF_NOT_FMT(comma != std::string::npos, "{}:{}: expected 'arch,value', got '{}'", path, number, line);
+  for (const CsvFile::Row& row : csv.rows()) {
     Timing t;
     try {
-      t.genome = space.Parse(line.substr(0, comma));
-      t.value = std::stod(line.substr(comma + 1));
-    } catch (const std::invalid_argument&) {
-      EDGENAS_THROW_FMT("{}:{}: '{}' is not a number", path, number, line.substr(comma + 1));
+      t.genome = space.Parse(row.fields[0]);
     } catch (const Error& e) {
-      EDGENAS_THROW_FMT("{}:{}: {}", path, number, e.what());
+      csv.Fail(row, e.what());
     }
-    EDGENAS_THROW_IF_NOT_FMT(t.value > 0, "{}:{}: a timing must be positive, got {}", path, number, t.value);
+    t.value = csv.Number(row, 1);
+    if (t.value <= 0) csv.Fail(row, fmt::format("a timing must be positive, got {}", t.value));
     timings.push_back(std::move(t));
   }
   return timings;
@@ -117,9 +112,6 @@ void AddProfileCommands(CLI::App& app) {
   CLI::App* profile = app.add_subcommand("profile", "Hardware profiles: per-device latency/energy tables (docs/hardware_profiles.md)");
   profile->require_subcommand(1);
   profile->add_subcommand("list", "List the hardware profiles in hw_profiles/")->callback(ListProfiles);
-  // Listed for --help only: main() hands these to edgenas-torch before parsing.
-  profile->add_subcommand("measure", "Time every distinct layer of a space on this CPU (LibTorch; see --help)");
-  profile->add_subcommand("validate", "Time random networks end to end against a profile (LibTorch; see --help)");
 
   auto o = std::make_shared<ImportOptions>();
   CLI::App* import = profile->add_subcommand("import", "Convert a published lookup table into hardware profiles");

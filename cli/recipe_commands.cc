@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "search/recipe.h"
+#include "job/job.h"
 #include "common/text.h"
 
 namespace edgenas {
@@ -17,8 +17,9 @@ std::string Bounds(const Constraint& c) {
 }
 
 void CheckRecipe(const std::string& path) {
-  const Recipe r = LoadRecipe(path);
-  for (const std::string& warning : r.warnings) fmt::print(stderr, "warning: {}\n", warning);
+  const Job job(LoadRecipe(path));  // loads what the recipe names: the faults only loading reveals
+  const Recipe& r = job.recipe();
+  for (const std::string& warning : job.warnings()) fmt::print(stderr, "warning: {}\n", warning);
   std::vector<std::string> objectives, constraints;
   for (const Objective& o : r.objectives) {
     objectives.push_back(fmt::format("{} {}", o.maximize ? "maximize" : "minimize", o.metric.ToString()));

@@ -10,7 +10,8 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
-#include "search/search_results.h"
+#include "job/search_results.h"
+#include "search/checkpoint.h"
 
 namespace edgenas {
 
@@ -44,14 +45,14 @@ void PrintProgress(const SearchProgress& p, bool terminal) {
 void Search(const SearchCommandOptions& o) {
   const bool resume = !o.resume.empty();
   EDGENAS_THROW_IF_NOT_FMT(resume != !o.recipe.empty(), "give either a recipe or --resume <results folder>, not both");
-  const std::string recipe_path = resume ? CheckpointRecipe(o.resume) : o.recipe;
-  const Recipe recipe = LoadRecipe(recipe_path);
+  const Job job(LoadRecipe(resume ? Checkpointer::RecipeOf(o.resume) : o.recipe));
   if (!o.quiet) {
-    for (const std::string& warning : recipe.warnings) fmt::print(stderr, "warning: {}\n", warning);
+    for (const std::string& warning : job.warnings()) fmt::print(stderr, "warning: {}\n", warning);
   }
-  const std::string folder = resume ? o.resume : !o.output.empty() ? o.output : recipe.output_dir;
+  const std::string folder = resume ? o.resume : !o.output.empty() ? o.output : job.recipe().output_dir;
+  const Checkpointer checkpointer(folder, job.recipe().path, job.recipe().fingerprint);
   if (!resume) {
-    EDGENAS_THROW_IF_NOT_FMT(!fs::exists(fs::path(folder) / "checkpoint.json"),
+    EDGENAS_THROW_IF_NOT_FMT(!checkpointer.Exists(),
                              "{} holds an unfinished run: resume it with `edgenas search --resume {}`, or delete the "
                              "folder to start again",
                              folder, folder);
@@ -60,18 +61,17 @@ void Search(const SearchCommandOptions& o) {
   if (o.threads > 0) {
     threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, o.threads);
   }
-  const SearchSpace& space = *recipe.search_space;
-  Evaluator evaluator(recipe);
-  SearchOptions options;
-  options.output_dir = folder;
+  Evaluator evaluator(job.space(), job.EvaluatorOptions());
+  SearchEngine::Options options = job.SearchOptions();
   options.checkpoint_every = o.checkpoint_every;
+  options.checkpoint = [&checkpointer](const SearchState& state) { checkpointer.Write(state); };
   const bool terminal = isatty(fileno(stderr));
   if (!o.quiet) options.progress = [terminal](const SearchProgress& p) { PrintProgress(p, terminal); };
-  SearchEngine engine(recipe, space, evaluator, options);
-  const SearchResult result = engine.Run(resume);
-  const ResultContext context{recipe, space, evaluator, engine, EDGENAS_VERSION};
+  SearchEngine engine(job.space(), evaluator, options);
+  const SearchResult result = resume ? engine.Resume(checkpointer.Read(job.space())) : engine.Run();
+  const ResultContext context{job, evaluator, EDGENAS_VERSION};
   WriteSearchResults(context, result, folder);
-  fs::remove(fs::path(folder) / "checkpoint.json");
+  checkpointer.Remove();
   if (!o.quiet) std::cout << SummaryText(context, result) << "results: " << folder << "/\n";
 }
 

@@ -6,7 +6,7 @@
 #include "cli/commands.h"
 #include "cli/network_report.h"
 #include "common/rng.h"
-#include "predictors/lut_cost_model.h"
+#include "cost/lut_cost_model.h"
 #include "space/space_loader.h"
 
 namespace edgenas {

@@ -9,9 +9,10 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/torch_commands.h"
 #include "common/error.h"
 #include "common/file_util.h"
-#include "predictors/hardware_profile.h"
+#include "cost/hardware_profile.h"
 #include "profiler/profile_measure.h"
 
 namespace edgenas {
@@ -93,16 +94,21 @@ int main(int argc, char** argv) {
   profile->require_subcommand(1);
 
   auto m = std::make_shared<MeasureOptions>();
-  CLI::App* measure = profile->add_subcommand(
-      "measure", "Time every distinct layer of the space(s) on this CPU and write hw_profiles/<device>/");
+  CLI::App* measure = profile->add_subcommand("measure", TorchCommandDescription("profile", "measure"));
   measure->add_option("--space,-s", m->spaces, "Space(s) to cover (repeatable)")->required();
   measure->add_option("--resolution,-r", m->resolutions,
                       "Resolutions to measure, for spaces with several (repeatable; default: all)");
   measure->add_option("--device", m->device, "Name of the profile (its folder)")->required();
-  measure->add_option("--threads", m->threads, "LibTorch threads while timing")->capture_default_str();
+  measure->add_option("--threads", m->threads, "LibTorch threads while timing")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
   measure->add_option("--calibration-networks", m->calibration_networks,
                       "Whole networks timed per space to fit the scale and per-network constant (0, or 3 and more)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check([](const std::string& value) {
+        return value == "0" || value == "1" || value == "2" ? "must be 0 or at least 3" : "";
+      })
+      ->check(CLI::NonNegativeNumber);
   measure->add_option("--seed", m->seed, "Picks the calibration networks")->capture_default_str();
   AddProfileOutputOptions(measure, &m->out_root, &m->replace);
   measure->add_flag("--resume", m->resume, "Keep the layers an interrupted run already timed");
@@ -110,8 +116,7 @@ int main(int argc, char** argv) {
   measure->callback([m] { Measure(*m); });
 
   auto v = std::make_shared<ValidateOptions>();
-  CLI::App* validate = profile->add_subcommand(
-      "validate", "Time random networks end to end and compare them with a profile's prediction");
+  CLI::App* validate = profile->add_subcommand("validate", TorchCommandDescription("profile", "validate"));
   validate->add_option("--device", v->device, "Profile name in hw_profiles/, or a profile folder")->required();
   validate->add_option("--space,-s", v->space, "Space to sample from")->required();
   validate->add_option("-n,--count", v->count, "Networks to time")->capture_default_str();

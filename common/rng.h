@@ -10,6 +10,8 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/error.h"
 
@@ -36,6 +38,12 @@ class Rng {
 
   // True with probability p.
   bool Bernoulli(double p) { return UniformReal() < p; }
+
+  // Fisher-Yates shuffle (std::shuffle's draws differ between standard libraries).
+  template <typename T>
+  void Shuffle(std::vector<T>* items) {
+    for (size_t i = items->size(); i > 1; --i) std::swap((*items)[i - 1], (*items)[UniformInt(static_cast<uint32_t>(i))]);
+  }
 
   // The engine's state as text (the standard's portable format), for checkpoints.
   std::string SaveState() const {

@@ -71,4 +71,14 @@ std::string Fingerprint(std::string_view bytes) {
   return fmt::format("{:016x}", hash);
 }
 
+bool IsSafeName(std::string_view name) {
+  if (name.empty() || name.size() > 255 || name == "." || name == "..") return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace edgenas

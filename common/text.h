@@ -22,6 +22,11 @@ std::string WithThousands(long long value);
 
 std::vector<std::string> SplitString(std::string_view text, char separator);
 
+// True for a name that is safe as one path component: 1 to 255 characters,
+// each a letter, digit, '_', '-' or '.', and not "." or "..". Job and device
+// names are such names.
+bool IsSafeName(std::string_view name);
+
 // 64-bit FNV-1a of the bytes, as 16 hex digits: a stable fingerprint of a data
 // file recorded next to what was made from it. Not for security.
 std::string Fingerprint(std::string_view bytes);

@@ -48,10 +48,12 @@ YAML::Mark YamlNode::mark() const {
 
 int YamlNode::line() const { return mark().line + 1; }
 
-void YamlNode::Fail(const std::string& message) const {
+SourceLocation YamlNode::location() const {
   const YAML::Mark m = mark();
-  throw Error(fmt::format("{}:{}:{}: {}", *file_, m.line + 1, m.column + 1, message));
+  return SourceLocation{*file_, m.line + 1, m.column + 1};
 }
+
+void YamlNode::Fail(const std::string& message) const { location().Fail(message); }
 
 std::string YamlNode::Describe() const {
   if (node_.IsMap()) return "a mapping";

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "common/source_location.h"
+
 namespace edgenas {
 
 class YamlNode {
@@ -27,6 +29,8 @@ class YamlNode {
   const std::string& file() const { return *file_; }
   int line() const;  // 1-based
 
+  // Where the node is, kept by what is read from it for later errors.
+  SourceLocation location() const;
   // Throws Error("file:line:column: message") at this node.
   [[noreturn]] void Fail(const std::string& message) const;
 

@@ -109,7 +109,7 @@ MemberResult TrainMember(const torch::Tensor& x, const torch::Tensor& y_scaled, 
   double best_loss = std::numeric_limits<double>::infinity();
   for (int epoch = 1; epoch <= o.max_epochs && epoch - best.best_epoch <= o.patience; ++epoch) {
     mlp->train();
-    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.UniformInt(static_cast<uint32_t>(i))]);
+    rng.Shuffle(&order);
     for (size_t start = 0; start < order.size(); start += o.batch_size) {
       const size_t end = std::min(order.size(), start + o.batch_size);
       const torch::Tensor batch = torch::tensor(std::vector<int64_t>(order.begin() + start, order.begin() + end));

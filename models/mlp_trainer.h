@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "predictors/accuracy_dataset.h"
-#include "predictors/predictor_file.h"
+#include "accuracy/accuracy_dataset.h"
+#include "accuracy/predictor_file.h"
 
 namespace edgenas {
 

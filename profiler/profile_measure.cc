@@ -12,12 +12,11 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
-#include "common/yaml_reader.h"
 #include "models/network_builder.h"
 #include "models/torch_threads.h"
-#include "predictors/lut_cost_model.h"
-#include "predictors/lut_keys.h"
-#include "predictors/profile_fit.h"
+#include "cost/lut_cost_model.h"
+#include "cost/lut_keys.h"
+#include "cost/profile_fit.h"
 #include "space/space_loader.h"
 
 namespace edgenas {
@@ -32,19 +31,24 @@ struct Entry {
 };
 using Table = std::map<std::string, Entry>;  // sorted: stable files
 
+// The layers an interrupted run already timed.
 Table ReadMeasuredTable(const std::string& path) {
   Table table;
   if (!fs::exists(path)) return table;
-  const YamlNode root = YamlNode::LoadFile(path);
-  for (const auto& [key, value] : root.Entries()) {
-    table[key.AsString()] = {value.Get("median").AsDouble(0, 1e9), value.Get("mad").AsDouble(0, 1e9),
-                             static_cast<int>(value.Get("count").AsInt(1, 1 << 30))};
+  for (const auto& [key, fields] : ReadTableFile(path)) {
+    const auto field = [&](const char* name) {
+      const auto found = fields.find(name);
+      EDGENAS_THROW_IF_NOT_FMT(found != fields.end(), "{}: entry '{}' lacks '{}' (not a table edgenas measured)", path,
+                               key, name);
+      return found->second;
+    };
+    table[key] = {field("median"), field("mad"), static_cast<int>(field("count"))};
   }
   return table;
 }
 
 void WriteMeasuredTable(const std::string& path, const Table& table) {
-  std::map<std::string, std::map<std::string, double>> entries;
+  TableEntries entries;
   for (const auto& [key, e] : table) entries[key] = {{"median", e.median_ms}, {"mad", e.mad_ms}, {"count", e.runs}};
   WriteTableFile(path, entries);
 }
@@ -107,11 +111,27 @@ std::string BlasInUse() {
   return found.empty() ? "unknown" : found;
 }
 
+bool MeasureOptions::IsValid(std::string* error) const {
+  if (spaces.empty()) {
+    *error = "MeasureOptions::spaces is empty. Violated constraint: at least one space to measure";
+  } else if (device.empty()) {
+    *error = "MeasureOptions::device is empty. Violated constraint: a device name";
+  } else if (threads < 1) {
+    *error = fmt::format("MeasureOptions::threads = {}. Violated constraint: threads >= 1", threads);
+  } else if (calibration_networks != 0 && calibration_networks < 3) {
+    *error = fmt::format("MeasureOptions::calibration_networks = {}. Violated constraint: 0 or at least 3",
+                         calibration_networks);
+  } else {
+    return true;
+  }
+  return false;
+}
+
 MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(const MeasureProgress&)>& on_layer) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
-  EDGENAS_THROW_IF_NOT_FMT(!o.spaces.empty(), "name at least one space to measure (--space)");
-  EDGENAS_THROW_IF_NOT_FMT(o.threads >= 1, "--threads must be at least 1, got {}", o.threads);
+  std::string error;
+  EDGENAS_THROW_IF_NOT_FMT(o.IsValid(&error), "{}", error);
   const fs::path folder = fs::path(o.out_root) / o.device;
   EDGENAS_THROW_IF_NOT_FMT(o.replace || o.resume || !fs::exists(folder / "profile.yaml"),
                            "{} already holds a profile; pass --resume to complete it or --replace to measure anew",
@@ -120,8 +140,6 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
                            "{} holds an interrupted measurement; pass --resume to continue it or --replace to start "
                            "over",
                            folder.string());
-  EDGENAS_THROW_IF_NOT_FMT(o.calibration_networks == 0 || o.calibration_networks >= 3,
-                           "--calibration-networks must be 0 or at least 3, got {}", o.calibration_networks);
   if (o.replace && !o.resume) fs::remove_all(folder);
   SetTorchThreads(o.threads);
   KeepFreedMemory();

@@ -31,6 +31,9 @@ struct MeasureOptions {
   uint64_t seed = 0;                // picks the calibration networks
   bool resume = false;              // keep the layers already in the tables
   bool replace = false;             // overwrite a finished profile
+
+  // Names the first field that breaks a rule, with its value.
+  bool IsValid(std::string* error) const;
 };
 
 struct MeasureProgress {

@@ -1,73 +1,66 @@
 #include "search/evaluator.h"
 
+#include <fmt/format.h>
 #include <tbb/parallel_for.h>
 
 #include <limits>
 
 #include "common/error.h"
-#include "space/network_stats.h"
 
 namespace edgenas {
 
-namespace {
-
-// MACs, params or peak memory of a network's counts.
-double StatValue(const NetworkStats& stats, Metric::Kind kind) {
-  switch (kind) {
-    case Metric::Kind::kMacs: return static_cast<double>(stats.macs);
-    case Metric::Kind::kParams: return static_cast<double>(stats.params);
-    case Metric::Kind::kPeakMemory: return static_cast<double>(stats.peak_activations);
-    default: break;
-  }
-  EDGENAS_ASSERT(false && "not a counted metric");
-  return 0;
-}
-
-bool IsDeviceMetric(Metric::Kind kind) { return kind == Metric::Kind::kLatency || kind == Metric::Kind::kEnergy; }
-
-}  // namespace
-
-Evaluator::Evaluator(const Recipe& recipe)
-    : space_(*recipe.search_space), recipe_(recipe), predictor_(recipe.accuracy_predictor.get()) {
-  const auto add = [&](const Metric& m) {
-    if (MetricIndex(m) < 0) metrics_.push_back(m);
+bool Evaluator::Options::IsValid(std::string* error) const {
+  const auto fail = [&](const std::string& message) {
+    *error = "Evaluator::Options::" + message;
+    return false;
   };
-  for (const Objective& o : recipe.objectives) add(o.metric);
-  for (const Constraint& c : recipe.constraints) add(c.metric);
-  for (const std::string& device : recipe.devices) {
-    const Metric latency{Metric::Kind::kLatency, device};
-    if (recipe.cost_models.count(latency.ToString())) add(latency);
+  const auto valid_metric = [&](int m) { return m >= 0 && m < static_cast<int>(metrics.size()); };
+  if (metrics.empty()) return fail("metrics is empty. Violated constraint: at least one metric");
+  for (size_t i = 0; i < metrics.size(); ++i) {
+    if (metrics[i].scorer == nullptr) return fail(fmt::format("metrics[{}] ('{}') has no scorer", i, metrics[i].name));
   }
-  for (const Metric& m : metrics_) {
-    cost_models_.push_back(IsDeviceMetric(m.kind) ? recipe.cost_models.at(m.ToString()).get() : nullptr);
-    needs_stats_ |= !IsDeviceMetric(m.kind) && m.kind != Metric::Kind::kAccuracy;
+  if (objectives.empty()) return fail("objectives is empty. Violated constraint: at least one objective");
+  for (size_t i = 0; i < objectives.size(); ++i) {
+    if (!valid_metric(objectives[i].metric)) {
+      return fail(fmt::format("objectives[{}].metric = {}. Violated constraint: 0 <= metric < {}", i,
+                              objectives[i].metric, metrics.size()));
+    }
   }
-  accuracy_index_ = MetricIndex(Metric{Metric::Kind::kAccuracy, ""});
-  objective_index_ = MetricIndex(recipe.objectives.front().metric);
-  EDGENAS_THROW_IF_NOT_FMT(accuracy_index_ < 0 || predictor_ != nullptr, "the recipe uses accuracy but has no predictor");
-  for (const Constraint& c : recipe.constraints) constraints_.emplace_back(MetricIndex(c.metric), c);
+  for (size_t i = 0; i < constraints.size(); ++i) {
+    const Constraint& c = constraints[i];
+    if (!valid_metric(c.metric)) {
+      return fail(fmt::format("constraints[{}].metric = {}. Violated constraint: 0 <= metric < {}", i, c.metric,
+                              metrics.size()));
+    }
+    if (!c.min && !c.max) return fail(fmt::format("constraints[{}] has neither min nor max", i));
+    if (c.min && c.max && *c.min > *c.max) {
+      return fail(fmt::format("constraints[{}].min = {} > max = {}. Violated constraint: min <= max", i, *c.min, *c.max));
+    }
+  }
+  return true;
 }
 
-int Evaluator::MetricIndex(const Metric& metric) const {
-  for (size_t i = 0; i < metrics_.size(); ++i) {
-    if (metrics_[i].kind == metric.kind && metrics_[i].device == metric.device) return static_cast<int>(i);
+Evaluator::Evaluator(const SearchSpace& space, Options options) : space_(space), options_(std::move(options)) {
+  std::string error;
+  EDGENAS_THROW_IF_NOT_FMT(options_.IsValid(&error), "{}", error);
+  for (size_t m = 0; m < options_.metrics.size(); ++m) {
+    (options_.metrics[m].scorer->cheap() ? cheap_metrics_ : batched_metrics_).push_back(static_cast<int>(m));
   }
-  return -1;
 }
 
-double Evaluator::CostValue(const Genome& genome, int metric) const {
-  const Metric::Kind kind = metrics_[metric].kind;
-  EDGENAS_ASSERT(kind != Metric::Kind::kAccuracy);
-  if (IsDeviceMetric(kind)) return cost_models_[metric]->Cost(genome);
-  return StatValue(ComputeStats(space_.Decode(genome)), kind);
+double Evaluator::CheapValue(const Genome& genome, int metric) const {
+  const Scorer& scorer = *options_.metrics[metric].scorer;
+  EDGENAS_ASSERT(scorer.cheap());
+  double value = 0;
+  scorer.Score(&genome, 1, &value);
+  return value;
 }
 
-bool Evaluator::MeetsCostConstraints(const Genome& genome, int* violated) const {
-  for (size_t i = 0; i < constraints_.size(); ++i) {
-    const auto& [metric, c] = constraints_[i];
-    if (metric == accuracy_index_) continue;
-    const double v = CostValue(genome, metric);
-    if ((c.min && v < *c.min) || (c.max && v > *c.max)) {
+bool Evaluator::CheckConstraints(const Genome& genome, int* violated) const {
+  for (size_t i = 0; i < options_.constraints.size(); ++i) {
+    const Constraint& c = options_.constraints[i];
+    if (!options_.metrics[c.metric].scorer->cheap()) continue;
+    if (!c.Holds(CheapValue(genome, c.metric))) {
       if (violated != nullptr) *violated = static_cast<int>(i);
       return false;
     }
@@ -75,21 +68,7 @@ bool Evaluator::MeetsCostConstraints(const Genome& genome, int* violated) const 
   return true;
 }
 
-void Evaluator::ComputeCosts(const Genome& genome, Scores* scores) const {
-  scores->values.assign(metrics_.size(), 0.0);  // accuracy is filled from the batched prediction
-  NetworkStats stats;
-  if (needs_stats_) stats = ComputeStats(space_.Decode(genome));
-  for (size_t i = 0; i < metrics_.size(); ++i) {
-    const Metric::Kind kind = metrics_[i].kind;
-    if (IsDeviceMetric(kind)) {
-      scores->values[i] = cost_models_[i]->Cost(genome);
-    } else if (kind != Metric::Kind::kAccuracy) {
-      scores->values[i] = StatValue(stats, kind);
-    }
-  }
-}
-
-std::vector<const Scores*> Evaluator::Score(const std::vector<Genome>& genomes) {
+const Scores* Evaluator::ScoreBatch(const std::vector<Genome>& genomes, std::vector<const Scores*>* out) {
   // The distinct networks not seen before, in order of first appearance.
   std::vector<Genome> canonical(genomes.size()), fresh;
   std::unordered_map<Genome, size_t, GenomeHash> fresh_index;
@@ -99,32 +78,82 @@ std::vector<const Scores*> Evaluator::Score(const std::vector<Genome>& genomes) 
       fresh.push_back(canonical[i]);
     }
   }
-  std::vector<Scores> scored(fresh.size());
-  tbb::parallel_for(size_t{0}, fresh.size(), [&](size_t i) { ComputeCosts(fresh[i], &scored[i]); });
-  if (accuracy_index_ >= 0 && !fresh.empty()) {
-    std::vector<AccuracyPrediction> predictions(fresh.size());
-    predictor_->Predict(fresh.data(), fresh.size(), predictions.data());
-    for (size_t i = 0; i < fresh.size(); ++i) {
-      scored[i].values[accuracy_index_] = predictions[i].mean;
-      scored[i].accuracy_spread = predictions[i].spread;
+  const size_t n = fresh.size(), num_metrics = options_.metrics.size();
+  std::vector<Scores> scored(n);
+  for (Scores& s : scored) {
+    s.values.assign(num_metrics, 0.0);
+    s.spreads.assign(num_metrics, 0.0);
+  }
+  // Cheap scorers genome by genome, spread over threads; the others once on the whole batch.
+  tbb::parallel_for(size_t{0}, n, [&](size_t i) {
+    for (int m : cheap_metrics_) options_.metrics[m].scorer->Score(&fresh[i], 1, &scored[i].values[m]);
+  });
+  if (n > 0) {
+    std::vector<double> values(n), spreads(n);
+    for (int m : batched_metrics_) {
+      options_.metrics[m].scorer->ScoreWithSpread(fresh.data(), n, values.data(), spreads.data());
+      for (size_t i = 0; i < n; ++i) {
+        scored[i].values[m] = values[i];
+        scored[i].spreads[m] = spreads[i];
+      }
     }
   }
-  for (size_t i = 0; i < fresh.size(); ++i) {
-    for (const auto& [metric, c] : constraints_) {
-      const double v = scored[i].values[metric];
-      if ((c.min && v < *c.min) || (c.max && v > *c.max)) scored[i].feasible = false;
+  for (size_t i = 0; i < n; ++i) {
+    for (const Constraint& c : options_.constraints) {
+      if (!c.Holds(scored[i].values[c.metric])) scored[i].feasible = false;
     }
     cache_.emplace(std::move(fresh[i]), std::move(scored[i]));
   }
-  std::vector<const Scores*> out(genomes.size());
-  for (size_t i = 0; i < genomes.size(); ++i) out[i] = &cache_.at(canonical[i]);
-  return out;
+  out->resize(genomes.size());
+  for (size_t i = 0; i < genomes.size(); ++i) (*out)[i] = &cache_.at(canonical[i]);
+  return out->empty() ? nullptr : out->front();
+}
+
+void Evaluator::Score(std::vector<Candidate>* candidates) {
+  std::vector<Genome> unscored;
+  std::vector<size_t> where;
+  for (size_t i = 0; i < candidates->size(); ++i) {
+    if ((*candidates)[i].scores == nullptr) {
+      unscored.push_back((*candidates)[i].genome);
+      where.push_back(i);
+    }
+  }
+  std::vector<const Scores*> scores;
+  ScoreBatch(unscored, &scores);
+  for (size_t k = 0; k < where.size(); ++k) (*candidates)[where[k]].scores = scores[k];
+}
+
+const Scores& Evaluator::Score(const Genome& genome) {
+  std::vector<const Scores*> scores;
+  return *ScoreBatch({genome}, &scores);
 }
 
 double Evaluator::Fitness(const Scores& scores) const {
   if (!scores.feasible) return -std::numeric_limits<double>::infinity();
-  const double v = scores.values[objective_index_];
-  return recipe_.objectives.front().maximize ? v : -v;
+  const Objective& first = options_.objectives.front();
+  const double v = scores.values[first.metric];
+  return first.maximize ? v : -v;
+}
+
+std::vector<double> Evaluator::ObjectiveVector(const Scores& scores) const {
+  std::vector<double> v;
+  for (const Objective& o : options_.objectives) {
+    const double value = scores.values[o.metric];
+    v.push_back(!scores.feasible ? std::numeric_limits<double>::infinity() : o.maximize ? -value : value);
+  }
+  return v;
+}
+
+std::vector<int> Evaluator::FrontMetrics() const {
+  std::vector<int> metrics;
+  for (const Objective& o : options_.objectives) metrics.push_back(o.metric);
+  if (metrics.size() == 1 && !options_.constraints.empty()) metrics.push_back(options_.constraints.front().metric);
+  return metrics;
+}
+
+bool Evaluator::FrontMetricMaximized(size_t k) const {
+  if (k < options_.objectives.size()) return options_.objectives[k].maximize;
+  return options_.constraints.front().min.has_value();
 }
 
 }  // namespace edgenas

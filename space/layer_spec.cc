@@ -23,6 +23,17 @@ const char* ActivationToString(Activation activation) {
   return "?";
 }
 
+bool StringToLayerOp(const std::string& name, LayerOp* op) {
+  for (LayerOp candidate :
+       {LayerOp::kConv, LayerOp::kMBConv, LayerOp::kIdentity, LayerOp::kGlobalAvgPool, LayerOp::kLinear}) {
+    if (name == LayerOpToString(candidate)) {
+      *op = candidate;
+      return true;
+    }
+  }
+  return false;
+}
+
 bool StringToActivation(const std::string& name, Activation* activation) {
   for (Activation candidate : {Activation::kNone, Activation::kReLU, Activation::kReLU6, Activation::kHSwish}) {
     if (name == ActivationToString(candidate)) {

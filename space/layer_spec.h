@@ -27,6 +27,7 @@ const char* LayerOpToString(LayerOp op);
 const char* ActivationToString(Activation activation);
 // Returns false if `name` is not an activation ("none", "relu", "relu6", "hswish").
 bool StringToActivation(const std::string& name, Activation* activation);
+bool StringToLayerOp(const std::string& name, LayerOp* op);
 
 struct LayerSpec {
   LayerOp op = LayerOp::kConv;

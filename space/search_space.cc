@@ -35,6 +35,7 @@ int OutputSize(int in_size, int stride) { return (in_size - 1) / stride + 1; }
 SearchSpace::SearchSpace(SpaceSpec spec) : spec_(std::move(spec)) {
   CheckStructure();
   BuildGeneLayout();
+  BuildBlockSlots();
 }
 
 void SearchSpace::CheckStructure() const {
@@ -145,21 +146,43 @@ int SearchSpace::ResolutionIndex(int resolution) const {
   return found == spec_.resolutions.end() ? -1 : static_cast<int>(found - spec_.resolutions.begin());
 }
 
-int SearchSpace::NumSlotChoices(int stage, int block) const {
-  const int gene = block_gene_[stage][block];
-  return factored_ ? genes_[gene].cardinality * genes_[gene + 1].cardinality : genes_[gene].cardinality;
+void SearchSpace::BuildBlockSlots() {
+  for (size_t s = 0; s < spec_.stages.size(); ++s) {
+    const StageSpec& stage = spec_.stages[s];
+    stage_first_slot_.push_back(static_cast<int>(block_slots_.size()));
+    for (int b = 0; b < stage.max_depth(); ++b) {
+      BlockSlot slot;
+      slot.stage = static_cast<int>(s);
+      slot.block = b;
+      slot.first_gene = block_gene_[s][b];
+      slot.num_choices = genes_[slot.first_gene].cardinality;
+      if (factored_) {
+        slot.second_gene = slot.first_gene + 1;
+        slot.second_cardinality = genes_[slot.second_gene].cardinality;
+        slot.num_choices *= slot.second_cardinality;
+      }
+      slot.depth_gene = depth_gene_[s];
+      // Depth choices ascend, so the slot is in use from the first depth above b.
+      while (slot.min_depth_choice < static_cast<int>(stage.depths.size()) && stage.depths[slot.min_depth_choice] <= b) {
+        ++slot.min_depth_choice;
+      }
+      block_slots_.push_back(slot);
+    }
+  }
 }
 
+const BlockSlot& SearchSpace::Slot(int stage, int block) const {
+  EDGENAS_ASSERT(block >= 0 && block < spec_.stages[stage].max_depth());
+  return block_slots_[stage_first_slot_[stage] + block];
+}
+
+int SearchSpace::NumSlotChoices(int stage, int block) const { return Slot(stage, block).num_choices; }
+
 void SearchSpace::SetSlotChoice(Genome* genome, int stage, int block, int choice) const {
-  EDGENAS_ASSERT(choice >= 0 && choice < NumSlotChoices(stage, block));
-  const int gene = block_gene_[stage][block];
-  if (!factored_) {
-    genome->genes[gene] = static_cast<uint8_t>(choice);
-    return;
-  }
-  const int expands = genes_[gene + 1].cardinality;
-  genome->genes[gene] = static_cast<uint8_t>(choice / expands);
-  genome->genes[gene + 1] = static_cast<uint8_t>(choice % expands);
+  const BlockSlot& slot = Slot(stage, block);
+  EDGENAS_ASSERT(choice >= 0 && choice < slot.num_choices);
+  genome->genes[slot.first_gene] = static_cast<uint8_t>(choice / slot.second_cardinality);
+  if (slot.second_gene >= 0) genome->genes[slot.second_gene] = static_cast<uint8_t>(choice % slot.second_cardinality);
 }
 
 Genome SearchSpace::DeepestGenome(int resolution_index) const {

@@ -91,6 +91,26 @@ struct Gene {
   std::vector<int> allowed_operators;
 };
 
+// Where a block slot's choice lives in a genome. Inline, because cost tables
+// read every slot of every candidate: a call per slot would cost more than the
+// table read it feeds.
+struct BlockSlot {
+  int stage = 0;
+  int block = 0;
+  int first_gene = 0;          // kernel (factored) or operator gene
+  int second_gene = -1;        // expand gene (factored), or -1
+  int second_cardinality = 1;  // choices of the expand gene
+  int depth_gene = -1;         // the stage's depth gene; -1 if its depth is fixed
+  int min_depth_choice = 0;    // the slot is in use when genes[depth_gene] >= this
+  int num_choices = 1;
+
+  int Choice(const Genome& genome) const {
+    const int first = genome.genes[first_gene];
+    return second_gene < 0 ? first : first * second_cardinality + genome.genes[second_gene];
+  }
+  bool InUse(const Genome& genome) const { return depth_gene < 0 || genome.genes[depth_gene] >= min_depth_choice; }
+};
+
 // Once-for-All's make_divisible: round v to a multiple of divisor, never going
 // below 90% of v.
 int MakeDivisible(double v, int divisor);
@@ -115,8 +135,11 @@ class SearchSpace {
   // Position of `resolution` in spec().resolutions (the resolution gene's value), or -1.
   int ResolutionIndex(int resolution) const;
 
-  // Block slots are the (stage, block) positions. A slot's choice is one number:
-  // kernel * (number of expand ratios) + expand (factored), or the operator gene.
+  // Block slots are the (stage, block) positions, in stage then block order.
+  // A slot's choice is one number: kernel * (number of expand ratios) + expand
+  // (factored), or the operator gene. Cost tables index their entries by
+  // (slot, choice) and read them through block_slots() on their hot path.
+  const std::vector<BlockSlot>& block_slots() const { return block_slots_; }
   int NumSlotChoices(int stage, int block) const;
   void SetSlotChoice(Genome* genome, int stage, int block, int choice) const;
   // Every block slot in use and choice 0 everywhere, at resolution index
@@ -169,6 +192,8 @@ class SearchSpace {
  private:
   void CheckStructure() const;
   void BuildGeneLayout();
+  void BuildBlockSlots();
+  const BlockSlot& Slot(int stage, int block) const;
   LayerSpec MakeFixedLayer(const LayerTemplate& t, int in_channels, int in_size) const;
   LayerSpec MakeOperatorLayer(const LayerTemplate& t, const StageSpec& stage, int block, int in_channels,
                               int in_size) const;
@@ -186,6 +211,8 @@ class SearchSpace {
   std::vector<Gene> genes_;
   std::vector<int> depth_gene_;               // per stage
   std::vector<std::vector<int>> block_gene_;  // per stage, per block slot: kernel or operator gene
+  std::vector<BlockSlot> block_slots_;
+  std::vector<int> stage_first_slot_;  // index in block_slots_ of each stage's first slot
   std::vector<int> stage_in_channels_;
 };
 

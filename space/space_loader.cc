@@ -29,11 +29,8 @@ LayerTemplate ReadLayerTemplate(const YamlNode& node, bool fixed) {
   LayerTemplate t;
   const std::string op = node.Get("op").AsChoice(fixed ? std::vector<std::string>{"conv", "mbconv", "avgpool", "linear"}
                                                        : std::vector<std::string>{"mbconv", "skip"});
-  t.op = op == "conv"      ? LayerOp::kConv
-         : op == "mbconv"  ? LayerOp::kMBConv
-         : op == "avgpool" ? LayerOp::kGlobalAvgPool
-         : op == "linear"  ? LayerOp::kLinear
-                           : LayerOp::kIdentity;
+  // A space file calls the identity operator `skip`.
+  StringToLayerOp(op == "skip" ? LayerOpToString(LayerOp::kIdentity) : op, &t.op);
   const bool has_out = t.op == LayerOp::kConv || t.op == LayerOp::kMBConv || t.op == LayerOp::kLinear;
   if (fixed && has_out) t.out_channels = static_cast<int>(node.Get("out").AsInt(1, 1 << 20));
   if (!fixed && node.Has("out")) node.Get("out").Fail("an operator takes its stage's width; remove 'out'");
@@ -163,8 +160,8 @@ std::string BuiltinSpacePath(const std::string& name) {
   return std::filesystem::exists(path) ? path.string() : "";
 }
 
-SearchSpace LoadSpace(const std::string& name_or_path) {
-  if (LooksLikePath(name_or_path)) return LoadSpaceFile(name_or_path);
+std::string SpaceFile(const std::string& name_or_path) {
+  if (LooksLikePath(name_or_path)) return name_or_path;
   const std::string path = BuiltinSpacePath(name_or_path);
   if (path.empty()) {
     const std::vector<std::string> names = BuiltinSpaceNames();
@@ -172,7 +169,9 @@ SearchSpace LoadSpace(const std::string& name_or_path) {
     EDGENAS_THROW_FMT("unknown space '{}'{}; built-in spaces: {} (or give the path of a space file)", name_or_path,
                       suggestion.empty() ? "" : fmt::format(" (did you mean '{}'?)", suggestion), JoinStrings(names));
   }
-  return LoadSpaceFile(path);
+  return path;
 }
+
+SearchSpace LoadSpace(const std::string& name_or_path) { return LoadSpaceFile(SpaceFile(name_or_path)); }
 
 }  // namespace edgenas

@@ -14,7 +14,7 @@
 #include <sstream>
 
 #include "common/file_util.h"
-#include "predictors/lut_cost_model.h"
+#include "cost/lut_cost_model.h"
 #include "space/space_loader.h"
 
 namespace {
@@ -186,6 +186,16 @@ TEST(Cli, HelpDescribesEveryCommand) {
   const Result describe = RunEdgenas("arch describe --help");
   EXPECT_EQ(describe.exit_code, 0);
   EXPECT_NE(describe.out.find("--json"), std::string::npos);
+  // The LibTorch commands run in edgenas-torch but are listed with their group.
+  const Result predictor = RunEdgenas("predictor --help");
+  EXPECT_EQ(predictor.exit_code, 0);
+  for (const char* command : {"train", "study", "predict", "eval"}) {
+    EXPECT_NE(predictor.out.find(std::string("\n  ") + command + " "), std::string::npos) << command << predictor.out;
+  }
+  const Result profile = RunEdgenas("profile --help");
+  for (const char* command : {"measure", "validate", "import", "fit"}) {
+    EXPECT_NE(profile.out.find(std::string("\n  ") + command + " "), std::string::npos) << command << profile.out;
+  }
 }
 
 }  // namespace

@@ -7,8 +7,8 @@
 #include <filesystem>
 
 #include "common/file_util.h"
-#include "predictors/predictor_evaluation.h"
-#include "predictors/torch_state_dict.h"
+#include "accuracy/predictor_evaluation.h"
+#include "accuracy/torch_state_dict.h"
 #include "space/space_loader.h"
 
 namespace edgenas {

@@ -10,7 +10,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
-#include "predictors/lut_cost_model.h"
+#include "cost/lut_cost_model.h"
 #include "space/space_loader.h"
 
 namespace edgenas {

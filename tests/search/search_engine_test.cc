@@ -3,92 +3,139 @@
 #include <gtest/gtest.h>
 #include <tbb/global_control.h>
 
-#include <filesystem>
+#include <deque>
 
-#include "search/pareto.h"
+#include "search_test_util.h"
 #include "test_util.h"
 
 namespace edgenas {
 namespace {
 
-const std::string kData = std::string(EDGENAS_TEST_DATA) + "/search/";
+using testing::LinearScorer;
 
-// Everything a search needs, from a recipe file.
-struct Job {
-  explicit Job(const std::string& recipe_path)
-      : recipe(LoadRecipe(recipe_path)), space(*recipe.search_space), evaluator(std::make_unique<Evaluator>(recipe)) {}
-  SearchResult Run(int threads) {
-    tbb::global_control control(tbb::global_control::max_allowed_parallelism, threads);
-    SearchOptions options;
-    options.checkpoint_every = 0;
-    SearchEngine engine(recipe, space, *evaluator, options);
-    return engine.Run(false);
+class SearchEngineTest : public ::testing::Test {
+ protected:
+  SearchEngineTest()
+      : space_(testing::SmallSpace()),
+        accuracy_(space_, {1.0, 0.25, 2.0}, false, 0.1),
+        latency_(space_, {0.5, 1.0, 0.75}, true) {}
+
+  Evaluator::Options EvaluatorOptions(int objectives, double budget) const {
+    Evaluator::Options o;
+    o.metrics = {{"accuracy", "%", &accuracy_}, {"latency", "ms", &latency_}};
+    o.objectives = {{0, true}};
+    if (objectives == 2) o.objectives.push_back({1, false});
+    o.constraints = {{1, std::nullopt, budget}};
+    return o;
   }
-  double Value(const Genome& g, const Metric& m) { return evaluator->Score(g).values[evaluator->MetricIndex(m)]; }
+  static SearchEngine::Options Options(SearchAlgorithm algorithm) {
+    SearchEngine::Options o;
+    o.strategy = SearchStrategy::Options::ForAlgorithm(algorithm);
+    o.strategy.population_size = 24;
+    o.strategy.generations = 12;
+    o.strategy.tournament_size = 6;
+    o.seed = 11;
+    return o;
+  }
+  // A search with a fresh evaluator, kept alive with the result's scores.
+  SearchResult Run(SearchAlgorithm algorithm, int threads) {
+    tbb::global_control control(tbb::global_control::max_allowed_parallelism, threads);
+    evaluators_.emplace_back(space_, EvaluatorOptions(algorithm == SearchAlgorithm::kNsga2 ? 2 : 1, 12.0));
+    return SearchEngine(space_, evaluators_.back(), Options(algorithm)).Run();
+  }
 
-  Recipe recipe;
-  const SearchSpace& space;
-  std::unique_ptr<Evaluator> evaluator;
+  SearchSpace space_;
+  LinearScorer accuracy_, latency_;
+  std::deque<Evaluator> evaluators_;
 };
 
-const Metric kAccuracy{Metric::Kind::kAccuracy, ""};
-const Metric kNote10{Metric::Kind::kLatency, "note10"};
-
-TEST(SearchEngine, SameResultOnOneOrTwoThreads) {
-  Job one(kData + "ofa_short.yaml"), two(kData + "ofa_short.yaml");
-  const SearchResult a = one.Run(1), b = two.Run(2);
-  EXPECT_EQ(a.best, b.best);
-  ASSERT_EQ(a.history.size(), 30u);
+void ExpectSameResult(const SearchResult& a, const SearchResult& b) {
+  EXPECT_EQ(a.best.genome, b.best.genome);
+  EXPECT_EQ(a.evaluations, b.evaluations);
   ASSERT_EQ(a.history.size(), b.history.size());
   for (size_t i = 0; i < a.history.size(); ++i) {
     EXPECT_EQ(a.history[i].best, b.history[i].best);  // bit for bit
-    EXPECT_EQ(a.history[i].mean, b.history[i].mean);
+    EXPECT_EQ(a.history[i].hypervolume, b.history[i].hypervolume);
   }
-  EXPECT_EQ(a.population, b.population);
-  EXPECT_EQ(a.evaluations, 100 + 30 * 100);
+  ASSERT_EQ(a.population.size(), b.population.size());
+  for (size_t i = 0; i < a.population.size(); ++i) EXPECT_EQ(a.population[i].genome, b.population[i].genome);
 }
 
-// The Once-for-All tutorial search (recipes/ofa_note10_25ms.yaml): its reference
-// Python implementation ends at 0.818 within 25 ms on the Note10.
-TEST(SearchEngine, ReproducesTheOnceForAllTutorialSearch) {
-  Job job(std::string(EDGENAS_SOURCE_ROOT) + "/recipes/ofa_note10_25ms.yaml");
-  const SearchResult r = job.Run(2);
-  EXPECT_GE(job.Value(r.best, kAccuracy), 81.8);
-  EXPECT_LE(job.Value(r.best, kNote10), 25.0);
-  EXPECT_EQ(r.evaluations, 50100);
-  for (const Genome& g : r.population) EXPECT_LE(job.Value(g, kNote10), 25.0);
-  // The best so far never gets worse (the parents survive).
+TEST_F(SearchEngineTest, SameResultOnOneOrTwoThreads) {
+  for (SearchAlgorithm algorithm : {SearchAlgorithm::kConstrainedEvolution, SearchAlgorithm::kRegularizedEvolution,
+                                    SearchAlgorithm::kNsga2}) {
+    SCOPED_TRACE(SearchAlgorithmToString(algorithm));
+    ExpectSameResult(Run(algorithm, 1), Run(algorithm, 2));
+  }
+}
+
+// A search resumed from the state saved at a checkpoint ends exactly as the
+// search that was never stopped.
+TEST_F(SearchEngineTest, ResumedFromASavedStateEndsTheSame) {
+  for (SearchAlgorithm algorithm : {SearchAlgorithm::kConstrainedEvolution, SearchAlgorithm::kRegularizedEvolution,
+                                    SearchAlgorithm::kNsga2, SearchAlgorithm::kRandom}) {
+    SCOPED_TRACE(SearchAlgorithmToString(algorithm));
+    const int objectives = algorithm == SearchAlgorithm::kNsga2 ? 2 : 1;
+    Evaluator whole_evaluator(space_, EvaluatorOptions(objectives, 12.0));
+    SearchEngine::Options options = Options(algorithm);
+    options.checkpoint_every = 5;
+    std::vector<SearchState> saved;
+    options.checkpoint = [&](const SearchState& state) { saved.push_back(state); };
+    const SearchResult whole = SearchEngine(space_, whole_evaluator, options).Run();
+    ASSERT_FALSE(saved.empty());
+    EXPECT_EQ(saved.front().generation, 5);
+
+    // A fresh evaluator, as in a new process; the saved candidates keep only their genomes.
+    Evaluator evaluator(space_, EvaluatorOptions(objectives, 12.0));
+    SearchState state = saved.front();
+    for (Candidate& c : state.population) c.scores = nullptr;
+    if (state.best) state.best->scores = nullptr;
+    options.checkpoint = nullptr;
+    const SearchResult resumed = SearchEngine(space_, evaluator, options).Resume(state);
+    ExpectSameResult(whole, resumed);
+    EXPECT_TRUE(resumed.resumed);
+  }
+}
+
+TEST_F(SearchEngineTest, BestSoFarNeverGetsWorseAndMeetsTheBudget) {
+  const SearchResult r = Run(SearchAlgorithm::kRegularizedEvolution, 2);
+  ASSERT_EQ(r.history.size(), 12u);
   for (size_t i = 1; i < r.history.size(); ++i) EXPECT_GE(r.history[i].best, r.history[i - 1].best);
+  EXPECT_EQ(r.history.back().best, r.best.scores->values[0]);
+  EXPECT_LE(r.best.scores->values[1], 12.0);
+  EXPECT_EQ(r.best.genome, space_.Canonical(r.best.genome));
+  for (const Candidate& c : r.population) EXPECT_TRUE(c.scores->feasible);
 }
 
-TEST(SearchEngine, ImpossibleBudgetSaysWhatIsReachable) {
-  Job job(kData + "ofa_impossible.yaml");
-  const std::string error = testing::ErrorOf([&] { job.Run(1); });
-  EXPECT_EQ(error.rfind("no feasible network found in 200 random tries: 'latency@note10 <= 5' is (nearly) out of "
-                        "reach. The smallest latency@note10 found in space 'ofa_mbv3_w1.2' is ",
-                        0),
-            0u)
-      << error;
-  // Coordinate descent finds the shallowest, narrowest network at 160: the Note10 table's minimum.
-  EXPECT_NE(error.find(" ms (r160-k33.33.33.33.33-e33.33.33.33.33); relax the budget"), std::string::npos) << error;
+TEST_F(SearchEngineTest, ImpossibleBudgetSaysWhatIsReachable) {
+  Evaluator evaluator(space_, EvaluatorOptions(1, 0.1));
+  SearchEngine::Options options = Options(SearchAlgorithm::kConstrainedEvolution);
+  options.strategy.max_resample_tries = 50;
+  const std::string error = testing::ErrorOf([&] { SearchEngine(space_, evaluator, options).Run(); });
+  // Coordinate descent reaches the all-zero genome: latency 0.5 * 0 + ... = 0, but depth genes
+  // (weight 1.0 or 0.75) stay at 0 too, so the minimum is 0.
+  EXPECT_EQ(error, "no feasible network found in 50 random tries: 'latency <= 0.1' is (nearly) out of reach. The "
+                   "smallest latency found in space 'small' is 0 ms (r32-k3.3.3-e1.1.1); relax the budget");
 }
 
-TEST(SearchEngine, Nsga2FrontIsNonDominatedAndFeasible) {
-  Job job(kData + "fbnet_nsga2.yaml");
-  const SearchResult r = job.Run(2);
+TEST_F(SearchEngineTest, ObjectiveCountMustSuitTheAlgorithm) {
+  Evaluator one(space_, EvaluatorOptions(1, 12.0)), two(space_, EvaluatorOptions(2, 12.0));
+  EXPECT_EQ(testing::ErrorOf([&] { SearchEngine(space_, one, Options(SearchAlgorithm::kNsga2)); }),
+            "nsga2 needs at least two objectives");
+  EXPECT_EQ(testing::ErrorOf([&] { SearchEngine(space_, two, Options(SearchAlgorithm::kRandom)); }),
+            "random optimises one objective, got 2");
+}
+
+TEST_F(SearchEngineTest, Nsga2FrontIsNonDominatedAndChosenFromIt) {
+  const SearchResult r = Run(SearchAlgorithm::kNsga2, 2);
   ASSERT_FALSE(r.front.empty());
-  const Metric params{Metric::Kind::kParams, ""};
-  std::vector<ObjectiveVector> points;
-  for (const Genome& g : r.front) {
-    EXPECT_LE(job.Value(g, params), 5.0e6);
-    points.push_back({-job.Value(g, Metric{Metric::Kind::kMacs, ""}), job.Value(g, Metric{Metric::Kind::kLatency, "pixel3"}),
-                      job.Value(g, Metric{Metric::Kind::kEnergy, "jetson_tx2"})});
-  }
-  for (const auto& p : points) {
-    for (const auto& q : points) EXPECT_FALSE(Dominates(p, q));
-  }
-  EXPECT_EQ(r.history.size(), 15u);
   EXPECT_GT(r.history.back().hypervolume, 0.0);
+  bool chosen_on_front = false;
+  for (const Candidate& c : r.front) {
+    chosen_on_front |= c.genome == r.best.genome;
+    EXPECT_LE(c.scores->values[0], r.best.scores->values[0]);  // the most accurate of the front
+  }
+  EXPECT_TRUE(chosen_on_front);
 }
 
 }  // namespace

@@ -1,0 +1,168 @@
+#include "cost/lut_cost_model.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <tuple>
+
+#include "common/error.h"
+#include "cost/lut_interpolation.h"
+#include "cost/lut_keys.h"
+#include "space/network_stats.h"
+
+namespace edgenas {
+
+namespace {
+
+// A layer's float32 weights in MiB.
+double LayerWeightMib(const LayerSpec& layer) {
+  return static_cast<double>(ComputeLayerStats(layer).params) * sizeof(float) / (1 << 20);
+}
+
+}  // namespace
+
+LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& profile, const std::string& metric,
+                           const CostModelOptions& options)
+    : space_(space), device_(profile.device), slots_(space.block_slots()) {
+  const std::vector<int>& resolutions = options.resolutions;
+  const auto found = profile.metrics.find(metric);
+  EDGENAS_THROW_IF_NOT_FMT(found != profile.metrics.end(), "hardware profile '{}' has no {} tables", profile.device,
+                           metric);
+  const CostTable& table = found->second;
+  unit_ = table.unit;
+
+  const SpaceSpec& spec = space.spec();
+  for (const BlockSlot& slot : slots_) max_choices_ = std::max(max_choices_, slot.num_choices);
+
+  const size_t num_resolutions = spec.resolutions.size();
+  const size_t num_fixed = spec.stem.size() + spec.head.size();
+  compiled_.assign(num_resolutions, 0);
+  fixed_.assign(num_resolutions, 0.0);
+  layer_fixed_.assign(num_resolutions * num_fixed, 0.0);
+  block_.assign(num_resolutions * slots_.size() * max_choices_, Entry{});
+  scale_.assign(num_resolutions, 1.0);
+  scale_per_weight_mib_.assign(num_resolutions, 0.0);
+  constant_.assign(num_resolutions, 0.0);
+  fixed_weight_mib_.assign(num_resolutions, 0.0);
+  std::vector<std::string> missing;
+
+  for (size_t ri = 0; ri < num_resolutions; ++ri) {
+    const int r = spec.resolutions[ri];
+    if (!resolutions.empty() && std::find(resolutions.begin(), resolutions.end(), r) == resolutions.end()) continue;
+    const std::unordered_map<std::string, double>* entries = table.ForResolution(r);
+    if (entries == nullptr) {
+      std::vector<int> have;
+      for (const auto& [resolution, unused] : table.by_resolution) have.push_back(resolution);
+      EDGENAS_THROW_FMT("hardware profile '{}' has no {} table for resolution {} of space '{}' (it has {})",
+                        profile.device, metric, r, space.name(), fmt::join(have, ", "));
+    }
+    compiled_[ri] = 1;
+    scale_[ri] = table.ScaleFor(r);
+    scale_per_weight_mib_[ri] = table.ScalePerWeightMibFor(r);
+    constant_[ri] = table.ConstantFor(r);
+    std::unique_ptr<LutInterpolator> interpolator;  // made on the first missing key
+    std::map<std::string, double> estimates;         // this resolution's, by key
+    auto lookup = [&](const std::string& key, const LayerSpec& layer) {
+      if (key.empty()) return 0.0;  // identities cost nothing
+      const auto hit = entries->find(key);
+      if (hit != entries->end()) return hit->second;
+      if (options.interpolate_missing) {
+        const auto known = estimates.find(key);
+        if (known != estimates.end()) return known->second;
+        if (!interpolator) interpolator = std::make_unique<LutInterpolator>(*entries, profile.key_format);
+        if (const std::optional<EstimatedEntry> estimate = interpolator->Estimate(key, layer)) {
+          estimates[key] = estimate->cost;
+          estimated_.push_back({key, r, estimate->cost, estimate->neighbours});
+          return estimate->cost;
+        }
+      }
+      missing.push_back(fmt::format("{} (resolution {})", key, r));
+      return 0.0;
+    };
+    const Genome genome = space.DeepestGenome(static_cast<int>(ri));
+    const NetworkSpec deepest = space.Decode(genome);
+    const std::vector<std::string> keys = LutKeys(deepest, profile.key_format);
+    for (size_t i = 0; i < num_fixed; ++i) {
+      const size_t layer = i < spec.stem.size() ? i : keys.size() - num_fixed + i;
+      layer_fixed_[ri * num_fixed + i] = lookup(keys[layer], deepest.layers[layer]);
+      fixed_[ri] += layer_fixed_[ri * num_fixed + i];
+      fixed_weight_mib_[ri] += LayerWeightMib(deepest.layers[layer]);
+    }
+    for (size_t k = 0; k < slots_.size(); ++k) {
+      Genome probe = genome;
+      for (int c = 0; c < slots_[k].num_choices; ++c) {
+        space.SetSlotChoice(&probe, slots_[k].stage, slots_[k].block, c);
+        const NetworkSpec probe_net = space.Decode(probe);
+        const std::vector<std::string> probe_keys = LutKeys(probe_net, profile.key_format);
+        const size_t at = (ri * slots_.size() + k) * max_choices_ + c;
+        const LayerSpec& layer = probe_net.layers[spec.stem.size() + k];
+        block_[at] = {lookup(probe_keys[spec.stem.size() + k], layer), LayerWeightMib(layer)};
+      }
+    }
+  }
+  if (!missing.empty()) {
+    std::sort(missing.begin(), missing.end());
+    missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
+    const size_t shown = std::min<size_t>(missing.size(), 10);
+    EDGENAS_THROW_FMT("hardware profile '{}' cannot cost space '{}': {} {} table key(s) missing{}: {}{}",
+                      profile.device, space.name(), missing.size(), metric,
+                      options.interpolate_missing ? " with no neighbour in channel count to interpolate from" : "",
+                      fmt::join(missing.begin(), missing.begin() + shown, ", "), shown < missing.size() ? ", ..." : "");
+  }
+  std::sort(estimated_.begin(), estimated_.end(), [](const EstimatedKey& a, const EstimatedKey& b) {
+    return std::tie(a.resolution, a.key) < std::tie(b.resolution, b.key);
+  });
+}
+
+double LutCostModel::WeightMib(const Genome& genome) const {
+  const size_t ri = genome.genes[0];
+  EDGENAS_ASSERT(compiled_[ri]);
+  const Entry* block = &block_[ri * slots_.size() * max_choices_];
+  double weight_mib = fixed_weight_mib_[ri];
+  for (const BlockSlot& slot : slots_) {
+    if (slot.InUse(genome)) weight_mib += block[slot.Choice(genome)].weight_mib;
+    block += max_choices_;
+  }
+  return weight_mib;
+}
+
+double LutCostModel::Cost(const Genome& genome) const {
+  const size_t ri = genome.genes[0];
+  EDGENAS_ASSERT(compiled_[ri]);
+  const Entry* block = &block_[ri * slots_.size() * max_choices_];
+  double sum = fixed_[ri], weight_mib = fixed_weight_mib_[ri];
+  for (const BlockSlot& slot : slots_) {
+    if (slot.InUse(genome)) {
+      const Entry& entry = block[slot.Choice(genome)];
+      sum += entry.cost;
+      weight_mib += entry.weight_mib;
+    }
+    block += max_choices_;
+  }
+  return (scale_[ri] + scale_per_weight_mib_[ri] * weight_mib) * sum + constant_[ri];
+}
+
+void LutCostModel::Score(const Genome* genomes, size_t n, double* values) const {
+  for (size_t i = 0; i < n; ++i) values[i] = Cost(genomes[i]);
+}
+
+std::vector<double> LutCostModel::LayerCosts(const Genome& genome) const {
+  const size_t ri = genome.genes[0];
+  EDGENAS_ASSERT(compiled_[ri]);
+  const SpaceSpec& spec = space_.spec();
+  const size_t num_fixed = spec.stem.size() + spec.head.size();
+  std::vector<double> costs(layer_fixed_.begin() + ri * num_fixed, layer_fixed_.begin() + ri * num_fixed + spec.stem.size());
+  for (size_t k = 0; k < slots_.size(); ++k) {
+    if (slots_[k].InUse(genome)) costs.push_back(block_[(ri * slots_.size() + k) * max_choices_ + slots_[k].Choice(genome)].cost);
+  }
+  costs.insert(costs.end(), layer_fixed_.begin() + ri * num_fixed + spec.stem.size(),
+               layer_fixed_.begin() + (ri + 1) * num_fixed);
+  const double scale = scale_[ri] + scale_per_weight_mib_[ri] * WeightMib(genome);
+  for (double& cost : costs) cost *= scale;
+  return costs;
+}
+
+}  // namespace edgenas

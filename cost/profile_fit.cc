@@ -1,0 +1,241 @@
+#include "cost/profile_fit.h"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "common/error.h"
+#include "common/file_util.h"
+#include "common/rng.h"
+#include "cost/lut_keys.h"
+
+namespace edgenas {
+
+// Written by hand: Debian's Eigen (3.4.0) predates Eigen's NNLS module, and the
+// active-set method is short on top of Eigen's QR.
+std::vector<double> NonNegativeLeastSquares(const std::vector<double>& a_data, const std::vector<double>& b_data,
+                                            int rows, int cols) {
+  using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Map<const Matrix> a(a_data.data(), rows, cols);
+  const Eigen::Map<const Eigen::VectorXd> b(b_data.data(), rows);
+  Eigen::VectorXd x = Eigen::VectorXd::Zero(cols);
+  std::vector<bool> passive(cols, false);
+  const double tolerance = 1e-10 * std::max(1.0, a.cwiseAbs().maxCoeff() * b.cwiseAbs().maxCoeff()) * cols;
+
+  // Least squares over the passive columns only; the others stay 0.
+  auto solve_passive = [&]() {
+    std::vector<int> columns;
+    for (int j = 0; j < cols; ++j) {
+      if (passive[j]) columns.push_back(j);
+    }
+    Eigen::MatrixXd sub(rows, columns.size());
+    for (size_t k = 0; k < columns.size(); ++k) sub.col(k) = a.col(columns[k]);
+    const Eigen::VectorXd z = sub.colPivHouseholderQr().solve(b);
+    Eigen::VectorXd s = Eigen::VectorXd::Zero(cols);
+    for (size_t k = 0; k < columns.size(); ++k) s[columns[k]] = z[k];
+    return s;
+  };
+
+  for (int outer = 0; outer < 3 * cols + 10; ++outer) {
+    const Eigen::VectorXd gradient = a.transpose() * (b - a * x);
+    int best = -1;
+    for (int j = 0; j < cols; ++j) {
+      if (!passive[j] && gradient[j] > tolerance && (best < 0 || gradient[j] > gradient[best])) best = j;
+    }
+    if (best < 0) break;  // optimal: no active column can lower the residual
+    passive[best] = true;
+    for (int inner = 0; inner < 3 * cols + 10; ++inner) {
+      const Eigen::VectorXd s = solve_passive();
+      bool feasible = true;
+      double step = 1.0;
+      for (int j = 0; j < cols; ++j) {
+        if (passive[j] && s[j] <= 0) {
+          feasible = false;
+          step = std::min(step, x[j] / (x[j] - s[j]));
+        }
+      }
+      if (feasible) {
+        x = s;
+        break;
+      }
+      // Move towards s until a variable reaches 0, and make it active again.
+      x += step * (s - x);
+      for (int j = 0; j < cols; ++j) {
+        if (passive[j] && x[j] <= tolerance) {
+          passive[j] = false;
+          x[j] = 0;
+        }
+      }
+    }
+  }
+  return std::vector<double>(x.data(), x.data() + cols);
+}
+
+namespace {
+
+// Block-usage counts: one column per LUT key of the blocks, one per resolution
+// for the constant (stem, head, and per-network overhead together).
+struct Design {
+  std::vector<std::pair<int, std::string>> columns;  // (resolution, key); key "" = the constant
+  std::vector<std::vector<std::pair<int, double>>> rows;  // sparse: (column, count)
+};
+
+Design BuildDesign(const SearchSpace& space, LutKeyFormat format, const std::vector<Timing>& timings) {
+  Design d;
+  std::map<std::pair<int, std::string>, int> index;
+  auto column = [&](int r, const std::string& key) {
+    const auto [it, added] = index.emplace(std::make_pair(r, key), static_cast<int>(d.columns.size()));
+    if (added) d.columns.emplace_back(r, key);
+    return it->second;
+  };
+  const size_t stem = space.spec().stem.size(), head = space.spec().head.size();
+  for (const Timing& t : timings) {
+    std::string error;
+    EDGENAS_THROW_IF_NOT_FMT(space.IsValid(t.genome, &error), "a timing's architecture does not fit space '{}': {}",
+                             space.name(), error);
+    const NetworkSpec net = space.Decode(t.genome);
+    const std::vector<std::string> keys = LutKeys(net, format);
+    std::map<int, double> counts;
+    counts[column(net.resolution, "")] = 1.0;
+    for (size_t i = stem; i + head < keys.size(); ++i) {
+      if (!keys[i].empty()) counts[column(net.resolution, keys[i])] += 1.0;
+    }
+    d.rows.emplace_back(counts.begin(), counts.end());
+  }
+  return d;
+}
+
+std::vector<double> Solve(const Design& d, const std::vector<Timing>& timings, const std::vector<int>& rows) {
+  const int cols = static_cast<int>(d.columns.size());
+  std::vector<double> a(rows.size() * cols, 0.0), b(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    for (const auto& [column, count] : d.rows[rows[i]]) a[i * cols + column] = count;
+    b[i] = timings[rows[i]].value;
+  }
+  return NonNegativeLeastSquares(a, b, static_cast<int>(rows.size()), cols);
+}
+
+double Predict(const Design& d, const std::vector<double>& x, int row) {
+  double sum = 0;
+  for (const auto& [column, count] : d.rows[row]) sum += x[column] * count;
+  return sum;
+}
+
+}  // namespace
+
+ProfileFit FitProfile(const SearchSpace& space, LutKeyFormat format, const std::vector<Timing>& timings,
+                      const ProfileFit::Options& options) {
+  const Design d = BuildDesign(space, format, timings);
+  const int n = static_cast<int>(timings.size());
+  EDGENAS_THROW_IF_NOT_FMT(n >= static_cast<int>(d.columns.size()),
+                           "{} timings cannot determine {} unknowns (one per block key seen, one constant per "
+                           "resolution); time at least {} networks",
+                           n, d.columns.size(), d.columns.size());
+  ProfileFit fit;
+  fit.num_timings = n;
+  fit.num_unknowns = static_cast<int>(d.columns.size());
+  std::vector<int> all(n);
+  std::iota(all.begin(), all.end(), 0);
+  const std::vector<double> x = Solve(d, timings, all);
+  for (size_t c = 0; c < d.columns.size(); ++c) {
+    const auto& [resolution, key] = d.columns[c];
+    if (key.empty()) {
+      fit.constant_by_resolution[resolution] = x[c];
+    } else {
+      fit.entries_by_resolution[resolution][key] = x[c];
+    }
+  }
+
+  if (options.folds >= 2) {
+    EDGENAS_THROW_IF_NOT_FMT(options.folds <= n, "{} folds need at least {} timings, got {}", options.folds,
+                             options.folds, n);
+    std::vector<int> order = all;
+    Rng rng(options.seed);
+    rng.Shuffle(&order);
+    double total_error = 0;
+    int within5 = 0, within10 = 0;
+    for (int f = 0; f < options.folds; ++f) {
+      std::vector<int> train, test;
+      for (int i = 0; i < n; ++i) (i % options.folds == f ? test : train).push_back(order[i]);
+      // Keys seen only in the held-out fold get 0 here: part of the honest error.
+      const std::vector<double> fold_x = Solve(d, timings, train);
+      for (int row : test) {
+        const double error = std::abs(Predict(d, fold_x, row) - timings[row].value) / timings[row].value;
+        total_error += error;
+        within5 += error <= 0.05;
+        within10 += error <= 0.10;
+      }
+    }
+    fit.cv_mean_abs_percent_error = 100.0 * total_error / n;
+    fit.cv_share_within_5_percent = static_cast<double>(within5) / n;
+    fit.cv_share_within_10_percent = static_cast<double>(within10) / n;
+  }
+  return fit;
+}
+
+std::string WriteFittedProfile(const ProfileFit& fit, const SearchSpace& space, LutKeyFormat format,
+                               const std::string& device, const std::string& source, const std::string& out_root,
+                               bool replace) {
+  namespace fs = std::filesystem;
+  const fs::path folder = fs::path(out_root) / device;
+  CheckProfileFolderFree(folder.string(), replace);
+  MetricFiles latency;
+  latency.unit = "ms";
+  latency.constants = fit.constant_by_resolution;
+  for (const auto& [resolution, constant] : fit.constant_by_resolution) {
+    std::map<std::string, std::map<std::string, double>> entries;
+    if (const auto found = fit.entries_by_resolution.find(resolution); found != fit.entries_by_resolution.end()) {
+      for (const auto& [key, value] : found->second) entries[key]["mean"] = value;
+    }
+    // The stem and head are in the constant; their keys must exist for the cost model.
+    const std::vector<std::string> keys =
+        LutKeys(space.Decode(space.DeepestGenome(space.ResolutionIndex(resolution))), format);
+    const size_t stem = space.spec().stem.size(), head = space.spec().head.size();
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if ((i < stem || i + head >= keys.size()) && !keys[i].empty()) entries[keys[i]]["mean"] = 0.0;
+    }
+    const std::string name = fmt::format("tables/{}_lookup_table.yaml", resolution);
+    WriteTableFile((folder / name).string(), entries);
+    latency.tables[resolution] = name;
+  }
+  HardwareProfile info;
+  info.device = device;
+  info.kind = "unknown";
+  info.spaces = {space.name()};
+  info.key_format = format;
+  info.source = source;
+  WriteProfileYaml(folder.string(), info, {{"latency", latency}},
+                   "Written by `edgenas profile fit`: per-block entries fitted to whole-network timings.\n"
+                   "Stem, head and per-network overhead are in `constant`; their table entries are 0.");
+  return folder.string();
+}
+
+LatencyCalibration FitLatencyCalibration(const std::vector<double>& table_sums, const std::vector<double>& weight_mib,
+                                         const std::vector<double>& measured) {
+  EDGENAS_THROW_IF_NOT_FMT(table_sums.size() == measured.size() && weight_mib.size() == measured.size() &&
+                               measured.size() >= 3,
+                           "calibrating needs at least 3 timed networks, got {}", measured.size());
+  // Unknowns x = (scale - 1, scale_per_weight_mib, constant) >= 0:
+  //   measured - sum = x0 * sum + x1 * W * sum + x2.
+  const int rows = static_cast<int>(measured.size());
+  std::vector<double> a(3 * rows), b(rows);
+  for (int i = 0; i < rows; ++i) {
+    EDGENAS_THROW_IF_NOT_FMT(table_sums[i] > 0 && measured[i] > 0,
+                             "calibration network {}: the table sum ({}) and the measured time ({}) must be positive",
+                             i + 1, table_sums[i], measured[i]);
+    // Row i divided by measured[i]: the residuals are relative errors.
+    a[3 * i] = table_sums[i] / measured[i];
+    a[3 * i + 1] = weight_mib[i] * table_sums[i] / measured[i];
+    a[3 * i + 2] = 1.0 / measured[i];
+    b[i] = (measured[i] - table_sums[i]) / measured[i];
+  }
+  const std::vector<double> x = NonNegativeLeastSquares(a, b, rows, 3);
+  return {1.0 + x[0], x[1], x[2]};
+}
+
+}  // namespace edgenas

@@ -1,0 +1,28 @@
+// A finished search, written to results/<job>/ (every file atomically):
+//   summary.json            the chosen network, its metrics and costs, the run's facts
+//   history.csv             one row per generation
+//   pareto.csv              the non-dominated networks of the final population
+//   pareto.svg              that front, the rest of the population and the chosen network
+//   breakdown_<device>.csv  the chosen network's cost per layer on each device
+#pragma once
+
+#include <string>
+
+#include "job/job.h"
+#include "search/search_engine.h"
+
+namespace edgenas {
+
+// What the result files describe; everything is borrowed.
+struct ResultContext {
+  const Job& job;
+  const Evaluator& evaluator;  // the search's: its metrics are Job::metrics()
+  std::string version;         // edgenas's
+};
+
+void WriteSearchResults(const ResultContext& context, const SearchResult& result, const std::string& folder);
+
+// One line per fact of the chosen network, for the terminal.
+std::string SummaryText(const ResultContext& context, const SearchResult& result);
+
+}  // namespace edgenas

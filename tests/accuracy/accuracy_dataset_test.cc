@@ -1,0 +1,72 @@
+#include "accuracy/accuracy_dataset.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "common/file_util.h"
+#include "space/space_loader.h"
+#include "test_util.h"
+
+namespace edgenas {
+namespace {
+
+using testing::ErrorOf;
+
+const std::string kData = std::string(EDGENAS_TEST_DATA) + "/accuracy/";
+
+TEST(AccuracyDataset, MergesEquivalentArchStrings) {
+  const SearchSpace space = LoadSpace("nas_bench_macro");
+  const AccuracyDataset data = LoadAccuracyDataset(kData + "equivalents.csv", space);
+  ASSERT_EQ(data.size(), 2u);
+  EXPECT_EQ(space.ToString(data.genomes[0]), "00000010");  // canonical form of 00000001
+  EXPECT_DOUBLE_EQ(data.accuracy[0], 64.5);
+  EXPECT_EQ(data.rows[0], 2);
+  EXPECT_DOUBLE_EQ(data.accuracy[1], 93.5);
+  EXPECT_EQ(data.fingerprint.size(), 16u);
+}
+
+TEST(AccuracyDataset, ErrorsNameFileAndLine) {
+  const SearchSpace space = LoadSpace("nas_bench_macro");
+  EXPECT_EQ(ErrorOf([&] { LoadAccuracyDataset(kData + "bad_arch.csv", space); }).substr(0, kData.size() + 15),
+            kData + "bad_arch.csv:3:");
+  EXPECT_EQ(ErrorOf([&] { LoadAccuracyDataset(kData + "bad_accuracy.csv", space); }),
+            kData + "bad_accuracy.csv:3: accuracy '145' is not a percentage in [0, 100]");
+  EXPECT_EQ(ErrorOf([&] { LoadAccuracyDataset(kData + "bad_header.csv", space); }),
+            kData + "bad_header.csv:1: the header needs columns 'arch' and 'accuracy' (got 'network,acc')");
+  EXPECT_EQ(ErrorOf([&] { LoadAccuracyDataset(kData + "bad_fields.csv", space); }),
+            kData + "bad_fields.csv:2: 3 fields, the header has 2");
+}
+
+// The shipped NAS-Bench-Macro dataset: one row per canonical network, with the
+// benchmark's mean accuracy (values from nas-bench-macro_cifar10.csv).
+TEST(AccuracyDataset, ShippedNasBenchMacroData) {
+  const SearchSpace space = LoadSpace("nas_bench_macro");
+  const AccuracyDataset data =
+      LoadAccuracyDataset(DataRoot() + "/predictors/data/nas_bench_macro_cifar10.csv", space);
+  ASSERT_EQ(data.size(), 3969u);
+  std::map<std::string, double> accuracy;
+  for (size_t i = 0; i < data.size(); ++i) {
+    EXPECT_EQ(data.rows[i], 1);
+    accuracy[space.ToString(data.genomes[i])] = data.accuracy[i];
+  }
+  EXPECT_NEAR(accuracy.at("00000000"), 45.36333211263021, 1e-6);
+  EXPECT_NEAR(accuracy.at("02012100"), 89.19666544596355, 1e-6);
+  EXPECT_NEAR(accuracy.at("11111221"), 92.30333201090495, 1e-6);
+}
+
+TEST(AccuracyDataset, SplitsAreSeededPartitions) {
+  std::vector<size_t> a, rest_a, b, rest_b, c, rest_c;
+  SplitIndices(100, 30, 7, &a, &rest_a);
+  SplitIndices(100, 30, 7, &b, &rest_b);
+  SplitIndices(100, 30, 8, &c, &rest_c);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  std::set<size_t> all(a.begin(), a.end());
+  all.insert(rest_a.begin(), rest_a.end());
+  EXPECT_EQ(a.size(), 30u);
+  EXPECT_EQ(all.size(), 100u);
+}
+
+}  // namespace
+}  // namespace edgenas
