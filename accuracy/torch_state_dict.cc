@@ -84,6 +84,8 @@ class Unpickler {
   Unpickler(std::string path, const std::string& bytes, const ZipArchive& zip, std::string prefix)
       : path_(std::move(path)), bytes_(bytes), zip_(zip), prefix_(std::move(prefix)) {}
 
+  // One case per opcode: the dispatch reads best as one switch, like the
+  // opcode table of Python's pickle module it follows.
   ValuePtr Run() {
     while (true) {
       const size_t at = pos_;

@@ -140,9 +140,10 @@ void AddProfileCommands(CLI::App& app) {
   fit->add_option("--key-format", f->key_format, "Key format of the written tables")
       ->capture_default_str()
       ->check(CLI::IsMember({"ofa", "proxyless", "hwnasbench"}));
-  fit->add_option("--folds", f->fit.folds, "k of the k-fold cross-validation (0: none)")
+  fit->add_option("--folds", f->fit.folds, "k of the k-fold cross-validation (0: none, else 2 or more)")
       ->capture_default_str()
-      ->check(CLI::Range(0, 1000));
+      ->check(CLI::Range(0, 1000))
+      ->check([](const std::string& value) { return value == "1" ? "one fold leaves nothing to train on: 0 or 2 or more" : ""; });
   fit->add_option("--seed", f->fit.seed, "Shuffles the folds")->capture_default_str();
   AddProfileOutputOptions(fit, &f->out_root, &f->replace);
   fit->callback([f] { Fit(*f); });

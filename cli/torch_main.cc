@@ -19,9 +19,15 @@ namespace edgenas {
 namespace {
 
 void AddTimerOptions(CLI::App* command, TimerOptions* timer) {
-  command->add_option("--warmup", timer->warmup_runs, "Untimed runs before timing")->capture_default_str();
-  command->add_option("--min-runs", timer->min_runs, "Timed runs at least")->capture_default_str();
-  command->add_option("--min-time-ms", timer->min_time_ms, "Timed work at least, in ms")->capture_default_str();
+  command->add_option("--warmup", timer->warmup_runs, "Untimed runs before timing")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+  command->add_option("--min-runs", timer->min_runs, "Timed runs at least")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 5000));
+  command->add_option("--min-time-ms", timer->min_time_ms, "Timed work at least, in ms")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9));
   command->add_option("--flush-cache", timer->flush_cache, "Evict the CPU caches before each timed run (true/false)")
       ->capture_default_str();
 }

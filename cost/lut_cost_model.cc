@@ -22,6 +22,45 @@ double LayerWeightMib(const LayerSpec& layer) {
   return static_cast<double>(ComputeLayerStats(layer).params) * sizeof(float) / (1 << 20);
 }
 
+// One resolution's table entries by key. A key the table lacks is estimated
+// from its channel neighbours when asked (each estimate listed once), or noted
+// as missing.
+class EntryLookup {
+ public:
+  EntryLookup(const std::unordered_map<std::string, double>& entries, LutKeyFormat format, int resolution,
+              bool interpolate, std::vector<EstimatedKey>* estimated, std::vector<std::string>* missing)
+      : entries_(entries), format_(format), resolution_(resolution), interpolate_(interpolate),
+        estimated_(estimated), missing_(missing) {}
+
+  double operator()(const std::string& key, const LayerSpec& layer) {
+    if (key.empty()) return 0.0;  // identities cost nothing
+    const auto hit = entries_.find(key);
+    if (hit != entries_.end()) return hit->second;
+    if (interpolate_) {
+      const auto known = estimates_.find(key);
+      if (known != estimates_.end()) return known->second;
+      if (!interpolator_) interpolator_ = std::make_unique<LutInterpolator>(entries_, format_);
+      if (const std::optional<EstimatedEntry> estimate = interpolator_->Estimate(key, layer)) {
+        estimates_[key] = estimate->cost;
+        estimated_->push_back({key, resolution_, estimate->cost, estimate->neighbours});
+        return estimate->cost;
+      }
+    }
+    missing_->push_back(fmt::format("{} (resolution {})", key, resolution_));
+    return 0.0;
+  }
+
+ private:
+  const std::unordered_map<std::string, double>& entries_;
+  LutKeyFormat format_;
+  int resolution_;
+  bool interpolate_;
+  std::vector<EstimatedKey>* estimated_;
+  std::vector<std::string>* missing_;
+  std::unique_ptr<LutInterpolator> interpolator_;  // made on the first missing key
+  std::map<std::string, double> estimates_;        // by key
+};
+
 }  // namespace
 
 LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& profile, const std::string& metric,
@@ -63,45 +102,8 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
     scale_[ri] = table.ScaleFor(r);
     scale_per_weight_mib_[ri] = table.ScalePerWeightMibFor(r);
     constant_[ri] = table.ConstantFor(r);
-    std::unique_ptr<LutInterpolator> interpolator;  // made on the first missing key
-    std::map<std::string, double> estimates;         // this resolution's, by key
-    auto lookup = [&](const std::string& key, const LayerSpec& layer) {
-      if (key.empty()) return 0.0;  // identities cost nothing
-      const auto hit = entries->find(key);
-      if (hit != entries->end()) return hit->second;
-      if (options.interpolate_missing) {
-        const auto known = estimates.find(key);
-        if (known != estimates.end()) return known->second;
-        if (!interpolator) interpolator = std::make_unique<LutInterpolator>(*entries, profile.key_format);
-        if (const std::optional<EstimatedEntry> estimate = interpolator->Estimate(key, layer)) {
-          estimates[key] = estimate->cost;
-          estimated_.push_back({key, r, estimate->cost, estimate->neighbours});
-          return estimate->cost;
-        }
-      }
-      missing.push_back(fmt::format("{} (resolution {})", key, r));
-      return 0.0;
-    };
-    const Genome genome = space.DeepestGenome(static_cast<int>(ri));
-    const NetworkSpec deepest = space.Decode(genome);
-    const std::vector<std::string> keys = LutKeys(deepest, profile.key_format);
-    for (size_t i = 0; i < num_fixed; ++i) {
-      const size_t layer = i < spec.stem.size() ? i : keys.size() - num_fixed + i;
-      layer_fixed_[ri * num_fixed + i] = lookup(keys[layer], deepest.layers[layer]);
-      fixed_[ri] += layer_fixed_[ri * num_fixed + i];
-      fixed_weight_mib_[ri] += LayerWeightMib(deepest.layers[layer]);
-    }
-    for (size_t k = 0; k < slots_.size(); ++k) {
-      Genome probe = genome;
-      for (int c = 0; c < slots_[k].num_choices; ++c) {
-        space.SetSlotChoice(&probe, slots_[k].stage, slots_[k].block, c);
-        const NetworkSpec probe_net = space.Decode(probe);
-        const std::vector<std::string> probe_keys = LutKeys(probe_net, profile.key_format);
-        const size_t at = (ri * slots_.size() + k) * max_choices_ + c;
-        const LayerSpec& layer = probe_net.layers[spec.stem.size() + k];
-        block_[at] = {lookup(probe_keys[spec.stem.size() + k], layer), LayerWeightMib(layer)};
-      }
-    }
+    EntryLookup lookup(*entries, profile.key_format, r, options.interpolate_missing, &estimated_, &missing);
+    CompileResolution(ri, profile.key_format, [&lookup](const std::string& key, const LayerSpec& layer) { return lookup(key, layer); });
   }
   if (!missing.empty()) {
     std::sort(missing.begin(), missing.end());
@@ -115,6 +117,35 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
   std::sort(estimated_.begin(), estimated_.end(), [](const EstimatedKey& a, const EstimatedKey& b) {
     return std::tie(a.resolution, a.key) < std::tie(b.resolution, b.key);
   });
+}
+
+// The stem and head layers' entries (summed into fixed_) and every block
+// slot's entry per choice, at resolution index ri: each layer is probed in
+// the deepest network, where every slot is in use.
+void LutCostModel::CompileResolution(size_t ri, LutKeyFormat format,
+                                     const std::function<double(const std::string&, const LayerSpec&)>& lookup) {
+  const SpaceSpec& spec = space_.spec();
+  const size_t num_fixed = spec.stem.size() + spec.head.size();
+  const Genome genome = space_.DeepestGenome(static_cast<int>(ri));
+  const NetworkSpec deepest = space_.Decode(genome);
+  const std::vector<std::string> keys = LutKeys(deepest, format);
+  for (size_t i = 0; i < num_fixed; ++i) {
+    const size_t layer = i < spec.stem.size() ? i : keys.size() - num_fixed + i;
+    layer_fixed_[ri * num_fixed + i] = lookup(keys[layer], deepest.layers[layer]);
+    fixed_[ri] += layer_fixed_[ri * num_fixed + i];
+    fixed_weight_mib_[ri] += LayerWeightMib(deepest.layers[layer]);
+  }
+  for (size_t k = 0; k < slots_.size(); ++k) {
+    Genome probe = genome;
+    for (int c = 0; c < slots_[k].num_choices; ++c) {
+      space_.SetSlotChoice(&probe, slots_[k].stage, slots_[k].block, c);
+      const NetworkSpec probe_net = space_.Decode(probe);
+      const std::vector<std::string> probe_keys = LutKeys(probe_net, format);
+      const LayerSpec& layer = probe_net.layers[spec.stem.size() + k];
+      block_[(ri * slots_.size() + k) * max_choices_ + c] = {lookup(probe_keys[spec.stem.size() + k], layer),
+                                                             LayerWeightMib(layer)};
+    }
+  }
 }
 
 double LutCostModel::WeightMib(const Genome& genome) const {

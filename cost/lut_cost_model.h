@@ -17,6 +17,7 @@
 // Thread safety: immutable after construction; Cost and Score may run concurrently.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -70,10 +71,14 @@ class LutCostModel : public Scorer {
   const std::vector<EstimatedKey>& estimated() const { return estimated_; }
 
  private:
+  // Fills the entries of one resolution, reading each layer's key through `lookup`.
+  void CompileResolution(size_t resolution_index, LutKeyFormat format,
+                         const std::function<double(const std::string&, const LayerSpec&)>& lookup);
+
   const SearchSpace& space_;
   std::string device_;
   std::string unit_;
-  const std::vector<BlockSlot>& slots_;
+  std::vector<BlockSlot> slots_;  // the space's, copied beside the entries they index
   int max_choices_ = 0;
   std::vector<char> compiled_;   // per resolution index of the space
   std::vector<double> fixed_;    // [resolution]

@@ -128,8 +128,18 @@ double Predict(const Design& d, const std::vector<double>& x, int row) {
 
 }  // namespace
 
+bool ProfileFit::Options::IsValid(std::string* error) const {
+  if (folds == 1 || folds < 0) {
+    *error = fmt::format("ProfileFit::Options::folds = {}. Violated constraint: folds == 0 or folds >= 2", folds);
+    return false;
+  }
+  return true;
+}
+
 ProfileFit FitProfile(const SearchSpace& space, LutKeyFormat format, const std::vector<Timing>& timings,
                       const ProfileFit::Options& options) {
+  std::string error;
+  EDGENAS_THROW_IF_NOT_FMT(options.IsValid(&error), "{}", error);
   const Design d = BuildDesign(space, format, timings);
   const int n = static_cast<int>(timings.size());
   EDGENAS_THROW_IF_NOT_FMT(n >= static_cast<int>(d.columns.size()),

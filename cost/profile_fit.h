@@ -26,6 +26,9 @@ struct ProfileFit {
   struct Options {
     int folds = 5;          // k of the k-fold cross-validation, 2 or more (0: no validation)
     uint64_t seed = 0;      // shuffles the folds
+
+    // Names the first field that breaks a rule, with its value.
+    bool IsValid(std::string* error) const;
   };
 
   // Fitted entries: key -> cost, and the per-resolution constants.

@@ -127,8 +127,105 @@ bool MeasureOptions::IsValid(std::string* error) const {
   return false;
 }
 
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The layers to time: the distinct layers of every space, per resolution.
+using LayersByResolution = std::map<int, std::vector<KeyedLayer>>;
+
+LayersByResolution LayersToMeasure(const std::vector<SearchSpace>& spaces, const std::vector<int>& wanted) {
+  LayersByResolution layers;
+  for (const SearchSpace& space : spaces) {
+    for (int r : ResolutionsToMeasure(space, wanted)) {
+      for (KeyedLayer& k : DistinctLayers(space, LutKeyFormat::kNative, {r})) layers[r].push_back(std::move(k));
+    }
+  }
+  return layers;
+}
+
+// Times every layer not yet in its table, writing the table after each one.
+// Returns the medians, what the calibration costs networks with.
+CostTable TimeLayers(const MeasureOptions& o, const fs::path& folder, const LayersByResolution& layers_by_resolution,
+                     MeasureSummary* summary, const std::function<void(const MeasureProgress&)>& on_layer) {
+  int total = 0, done = 0;
+  for (const auto& [r, layers] : layers_by_resolution) total += static_cast<int>(layers.size());
+  double timed_seconds = 0;
+  CostTable medians;
+  medians.unit = "ms";
+  for (const auto& [r, layers] : layers_by_resolution) {
+    const std::string path = (folder / fmt::format("tables/{}_lookup_table.yaml", r)).string();
+    Table table = o.resume ? ReadMeasuredTable(path) : Table();
+    for (const KeyedLayer& k : layers) {
+      ++done;
+      if (table.count(k.key)) {
+        ++summary->layers_reused;
+        continue;
+      }
+      const auto layer_start = Clock::now();
+      LayerModule module(k.layer);
+      const torch::Tensor input = torch::randn({1, k.layer.in_channels, k.layer.in_size, k.layer.in_size});
+      const TimingResult t = TimeForward(module, input, o.timer);
+      table[k.key] = {t.median_ms, t.mad_ms, t.runs};
+      WriteMeasuredTable(path, table);  // after every layer: an interrupted run loses at most one
+      ++summary->layers_timed;
+      timed_seconds += std::chrono::duration<double>(Clock::now() - layer_start).count();
+      MeasureProgress p{done, total, k.key, t.median_ms, 0};
+      p.eta_seconds = timed_seconds / summary->layers_timed * (total - done);
+      on_layer(p);
+    }
+    for (const auto& [key, entry] : table) medians.by_resolution[r][key] = entry.median_ms;
+  }
+  return medians;
+}
+
+// Times whole networks and fits, per resolution, the scale and constant that
+// turn the sum of their layers' medians into their time (into `latency`).
+void Calibrate(const MeasureOptions& o, const std::vector<SearchSpace>& spaces, const HardwareProfile& info,
+               const CostTable& medians, MetricFiles* latency) {
+  HardwareProfile profile = info;
+  profile.metrics["latency"] = medians;
+  std::map<int, std::vector<double>> sums, weight_mib, measured;
+  Rng rng(o.seed);
+  for (const SearchSpace& space : spaces) {
+    const std::vector<int> resolutions = ResolutionsToMeasure(space, o.resolutions);
+    const LutCostModel model(space, profile, "latency", {resolutions});
+    for (int i = 0; i < o.calibration_networks; ++i) {
+      const Genome g = SampleAt(space, resolutions, rng);
+      const NetworkSpec spec = space.Decode(g);
+      sums[spec.resolution].push_back(model.Cost(g));
+      weight_mib[spec.resolution].push_back(model.WeightMib(g));
+      measured[spec.resolution].push_back(TimeNetwork(spec, o.timer));
+    }
+  }
+  for (const auto& [r, values] : sums) {
+    if (values.size() < 3) continue;  // a resolution drawn too rarely keeps the plain sum
+    const LatencyCalibration fit = FitLatencyCalibration(values, weight_mib[r], measured[r]);
+    latency->scales[r] = fit.scale;
+    latency->scales_per_weight_mib[r] = fit.scale_per_weight_mib;
+    latency->constants[r] = fit.constant;
+  }
+}
+
+// What profile.yaml says of the device and how it was measured.
+HardwareProfile DescribeMeasuredProfile(const MeasureOptions& o, const std::vector<SearchSpace>& spaces,
+                                        const std::string& blas) {
+  HardwareProfile info;
+  info.device = o.device;
+  info.description = fmt::format("{}, LibTorch {}, {} thread(s), BLAS {}", CpuModel(), TORCH_VERSION, o.threads, blas);
+  info.kind = "cpu";
+  info.runtime = fmt::format("LibTorch {} (CPU, eager, inference mode, float32)", TORCH_VERSION);
+  info.threads = o.threads;
+  for (const SearchSpace& s : spaces) info.spaces.push_back(s.name());
+  info.key_format = LutKeyFormat::kNative;
+  info.source = fmt::format("edgenas profile measure: warm-up {}, at least {} runs and {} ms per layer; median",
+                            o.timer.warmup_runs, o.timer.min_runs, o.timer.min_time_ms);
+  return info;
+}
+
+}  // namespace
+
 MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(const MeasureProgress&)>& on_layer) {
-  using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   std::string error;
   EDGENAS_THROW_IF_NOT_FMT(o.IsValid(&error), "{}", error);
@@ -144,99 +241,27 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
   SetTorchThreads(o.threads);
   KeepFreedMemory();
 
-  // What to time: the distinct layers of every space, per resolution.
   std::vector<SearchSpace> spaces;
-  std::map<int, std::vector<KeyedLayer>> layers_by_resolution;
-  for (const std::string& name : o.spaces) {
-    spaces.push_back(LoadSpace(name));
-    for (int r : ResolutionsToMeasure(spaces.back(), o.resolutions)) {
-      for (KeyedLayer& k : DistinctLayers(spaces.back(), LutKeyFormat::kNative, {r})) {
-        layers_by_resolution[r].push_back(std::move(k));
-      }
-    }
-  }
-  int total = 0;
-  for (const auto& [r, layers] : layers_by_resolution) total += static_cast<int>(layers.size());
-
+  for (const std::string& name : o.spaces) spaces.push_back(LoadSpace(name));
+  const LayersByResolution layers = LayersToMeasure(spaces, o.resolutions);
   MeasureSummary summary;
   summary.folder = folder.string();
   summary.blas = BlasInUse();
-  int done = 0;
-  double timed_seconds = 0;
-  CostTable medians;  // what the calibration costs networks with
-  medians.unit = "ms";
-  for (const auto& [r, layers] : layers_by_resolution) {
-    const std::string path = (folder / fmt::format("tables/{}_lookup_table.yaml", r)).string();
-    Table table = o.resume ? ReadMeasuredTable(path) : Table();
-    for (const KeyedLayer& k : layers) {
-      ++done;
-      if (table.count(k.key)) {
-        ++summary.layers_reused;
-        continue;
-      }
-      const auto layer_start = Clock::now();
-      LayerModule module(k.layer);
-      const torch::Tensor input = torch::randn({1, k.layer.in_channels, k.layer.in_size, k.layer.in_size});
-      const TimingResult t = TimeForward(module, input, o.timer);
-      table[k.key] = {t.median_ms, t.mad_ms, t.runs};
-      WriteMeasuredTable(path, table);  // after every layer: an interrupted run loses at most one
-      ++summary.layers_timed;
-      timed_seconds += std::chrono::duration<double>(Clock::now() - layer_start).count();
-      MeasureProgress p{done, total, k.key, t.median_ms, 0};
-      p.eta_seconds = timed_seconds / summary.layers_timed * (total - done);
-      on_layer(p);
-    }
-    for (const auto& [key, entry] : table) medians.by_resolution[r][key] = entry.median_ms;
-  }
+  const CostTable medians = TimeLayers(o, folder, layers, &summary, on_layer);
 
-  // profile.yaml; the calibration below adds what whole networks take beyond the sum of their layers.
+  // profile.yaml is written once, after the calibration: an interrupted
+  // calibration leaves no profile that looks finished, and --resume redoes it.
   MetricFiles latency;
   latency.unit = "ms";
-  for (const auto& [r, layers] : layers_by_resolution) latency.tables[r] = fmt::format("tables/{}_lookup_table.yaml", r);
-  HardwareProfile info;
-  info.device = o.device;
-  info.description = fmt::format("{}, LibTorch {}, {} thread(s), BLAS {}", CpuModel(), TORCH_VERSION, o.threads,
-                                 summary.blas);
-  info.kind = "cpu";
-  info.runtime = fmt::format("LibTorch {} (CPU, eager, inference mode, float32)", TORCH_VERSION);
-  info.threads = o.threads;
-  for (const SearchSpace& s : spaces) info.spaces.push_back(s.name());
-  info.key_format = LutKeyFormat::kNative;
-  info.source = fmt::format("edgenas profile measure: warm-up {}, at least {} runs and {} ms per layer; median",
-                            o.timer.warmup_runs, o.timer.min_runs, o.timer.min_time_ms);
+  for (const auto& [r, unused] : layers) latency.tables[r] = fmt::format("tables/{}_lookup_table.yaml", r);
+  const HardwareProfile info = DescribeMeasuredProfile(o, spaces, summary.blas);
+  if (o.calibration_networks > 0) Calibrate(o, spaces, info, medians, &latency);
   const std::string comment = fmt::format(
       "Written by `edgenas profile measure`: per-layer latency measured on this machine.\n"
       "A network's latency = (scale + scale_per_weight_mib * its weights in MiB) * (sum of its\n"
       "layers' medians) + constant, per resolution, fitted to {} whole networks per space timed\n"
       "after the layers.",
       o.calibration_networks);
-  if (o.calibration_networks > 0) {
-    // Predict with the medians alone, then time whole networks. profile.yaml is
-    // written once, after this: an interrupted calibration leaves no profile
-    // that looks finished, and --resume redoes it.
-    HardwareProfile profile = info;
-    profile.metrics["latency"] = medians;
-    std::map<int, std::vector<double>> sums, weight_mib, measured;
-    Rng rng(o.seed);
-    for (const SearchSpace& space : spaces) {
-      const std::vector<int> resolutions = ResolutionsToMeasure(space, o.resolutions);
-      const LutCostModel model(space, profile, "latency", {resolutions});
-      for (int i = 0; i < o.calibration_networks; ++i) {
-        const Genome g = SampleAt(space, resolutions, rng);
-        const NetworkSpec spec = space.Decode(g);
-        sums[spec.resolution].push_back(model.Cost(g));
-        weight_mib[spec.resolution].push_back(model.WeightMib(g));
-        measured[spec.resolution].push_back(TimeNetwork(spec, o.timer));
-      }
-    }
-    for (const auto& [r, values] : sums) {
-      if (values.size() < 3) continue;  // a resolution drawn too rarely keeps the plain sum
-      const LatencyCalibration fit = FitLatencyCalibration(values, weight_mib[r], measured[r]);
-      latency.scales[r] = fit.scale;
-      latency.scales_per_weight_mib[r] = fit.scale_per_weight_mib;
-      latency.constants[r] = fit.constant;
-    }
-  }
   WriteProfileYaml(folder.string(), info, {{"latency", latency}}, comment);
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return summary;

@@ -1,5 +1,6 @@
 #include "profiler/timer.h"
 
+#include <fmt/format.h>
 #include <malloc.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/error.h"
 #include "common/statistics.h"
 
 namespace edgenas {
@@ -47,8 +49,23 @@ void FlushCaches() {
 
 }  // namespace
 
+bool TimerOptions::IsValid(std::string* error) const {
+  const auto fail = [&](const char* field, double value, const char* rule) {
+    *error = fmt::format("TimerOptions::{} = {}. Violated constraint: {}", field, value, rule);
+    return false;
+  };
+  if (warmup_runs < 0) return fail("warmup_runs", warmup_runs, "warmup_runs >= 0");
+  if (min_runs < 1) return fail("min_runs", min_runs, "min_runs >= 1");
+  if (!(min_time_ms >= 0)) return fail("min_time_ms", min_time_ms, "min_time_ms >= 0");
+  if (max_runs < min_runs) return fail("max_runs", max_runs, "max_runs >= min_runs");
+  if (!(cooldown_ms >= 0)) return fail("cooldown_ms", cooldown_ms, "cooldown_ms >= 0");
+  return true;
+}
+
 TimingResult TimeRuns(const std::function<void()>& work, const TimerOptions& options) {
   using Clock = std::chrono::steady_clock;
+  std::string error;
+  EDGENAS_THROW_IF_NOT_FMT(options.IsValid(&error), "{}", error);
   for (int i = 0; i < options.warmup_runs; ++i) work();
   std::vector<double> times_ms;
   double total_ms = 0;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 namespace edgenas {
 
@@ -18,6 +19,9 @@ struct TimerOptions {
   // enable_cpu_cache_flush: a layer inside a network finds its weights cold, a
   // layer timed alone in a loop would find them hot.
   bool flush_cache = false;
+
+  // Names the first field that breaks a rule, with its value.
+  bool IsValid(std::string* error) const;
 };
 
 struct TimingResult {
