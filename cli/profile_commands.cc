@@ -24,12 +24,24 @@ struct ImportOptions {
   bool replace = false;
 };
 
+// Runs `write`, saying how to overwrite a profile it refused to.
+template <typename F>
+void WithReplaceHint(F&& write) {
+  try {
+    write();
+  } catch (const ProfileExistsError& e) {
+    EDGENAS_THROW_FMT("{} already holds a profile; pass --replace to overwrite it", e.folder());
+  }
+}
+
 void Import(const ImportOptions& o) {
   std::vector<std::string> devices;
   if (o.request.format == "hwnasbench") {
-    devices = ImportHwNasBench(o.request.input, o.out_root, o.replace);
+    WithReplaceHint([&] { devices = ImportHwNasBench(o.request.input, o.out_root, o.replace); });
   } else {
-    ImportPublishedTables(o.request, o.out_root, o.replace);
+    EDGENAS_THROW_IF_NOT_FMT(!o.request.device.empty(), "profile import --format {} needs --device (the new profile's name)",
+                             o.request.format);
+    WithReplaceHint([&] { ImportPublishedTables(o.request, o.out_root, o.replace); });
     devices.push_back(o.request.device);
   }
   for (const std::string& device : devices) {
@@ -79,7 +91,8 @@ void Fit(const FitOptions& o) {
   const ProfileFit fit = FitProfile(space, format, timings, o.fit);
   const std::string source = fmt::format("fitted to {} timings in {}; {}-fold CV mean abs error {:.2f}%", timings.size(),
                                          o.data, o.fit.folds, fit.cv_mean_abs_percent_error);
-  const std::string folder = WriteFittedProfile(fit, space, format, o.device, source, o.out_root, o.replace);
+  std::string folder;
+  WithReplaceHint([&] { folder = WriteFittedProfile(fit, space, format, o.device, source, o.out_root, o.replace); });
   std::vector<int> timed;  // the resolutions the timings cover; the profile has tables for those only
   for (const auto& [resolution, constant] : fit.constant_by_resolution) timed.push_back(resolution);
   LutCostModel(space, LoadHardwareProfile(folder), "latency", {timed});  // proves the profile costs the space

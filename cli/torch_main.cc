@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "cli/commands.h"
@@ -33,6 +34,14 @@ void AddTimerOptions(CLI::App* command, TimerOptions* timer) {
 }
 
 void Measure(const MeasureOptions& o) {
+  const std::filesystem::path folder = std::filesystem::path(o.out_root) / o.device;
+  EDGENAS_THROW_IF_NOT_FMT(o.replace || o.resume || !std::filesystem::exists(folder / "profile.yaml"),
+                           "{} already holds a profile; pass --resume to complete it or --replace to measure anew",
+                           folder.string());
+  EDGENAS_THROW_IF_NOT_FMT(o.replace || o.resume || !std::filesystem::exists(folder / "tables"),
+                           "{} holds an interrupted measurement; pass --resume to continue it or --replace to start "
+                           "over",
+                           folder.string());
   const bool terminal = isatty(fileno(stderr));
   const MeasureSummary s = MeasureProfile(o, [&](const MeasureProgress& p) {
     const std::string line = fmt::format("[{:>4}/{}] {:>9.4f} ms  ETA {:>4.0f} s  {}", p.done, p.total, p.ms,

@@ -271,8 +271,7 @@ void WriteTableFile(const std::string& path, const TableEntries& entries) {
 }
 
 void CheckProfileFolderFree(const std::string& folder, bool replace) {
-  EDGENAS_THROW_IF_NOT_FMT(replace || !fs::exists(fs::path(folder) / "profile.yaml"),
-                           "{} already holds a profile; pass --replace to overwrite it", folder);
+  if (!replace && fs::exists(fs::path(folder) / "profile.yaml")) throw ProfileExistsError(folder);
 }
 
 }  // namespace edgenas

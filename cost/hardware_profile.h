@@ -16,6 +16,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/error.h"
+
 namespace edgenas {
 
 enum class LutKeyFormat { kOfa, kProxyless, kHwNasBench, kNative };
@@ -113,7 +115,20 @@ TableEntries ReadTableFile(const std::string& path);
 // Writes a table atomically. Doubles round-trip exactly.
 void WriteTableFile(const std::string& path, const TableEntries& entries);
 
-// Throws unless `folder` holds no profile yet, or `replace` allows overwriting it.
+// Thrown when a profile would overwrite one already in `folder` and replacing
+// was not asked for. Commands say how to ask (a flag); the library does not.
+class ProfileExistsError : public Error {
+ public:
+  explicit ProfileExistsError(const std::string& folder)
+      : Error(folder + " already holds a profile"), folder_(folder) {}
+  const std::string& folder() const { return folder_; }
+
+ private:
+  std::string folder_;
+};
+
+// Throws ProfileExistsError unless `folder` holds no profile yet, or `replace`
+// allows overwriting it.
 void CheckProfileFolderFree(const std::string& folder, bool replace);
 
 }  // namespace edgenas

@@ -86,8 +86,8 @@ std::vector<std::string> ImportHwNasBench(const std::string& json_path, const st
 void ImportPublishedTables(const PublishedTableImport& r, const std::string& out_root, bool replace) {
   LutKeyFormat format;
   EDGENAS_THROW_IF_NOT_FMT(StringToLutKeyFormat(r.format, &format) && format != LutKeyFormat::kHwNasBench,
-                           "--format {} is not a per-resolution table format (ofa, proxyless)", r.format);
-  EDGENAS_THROW_IF_NOT_FMT(!r.device.empty(), "the profile needs a device name (--device)");
+                           "PublishedTableImport::format = '{}'. Violated constraint: ofa or proxyless", r.format);
+  EDGENAS_THROW_IF_NOT_FMT(!r.device.empty(), "PublishedTableImport::device is empty. Violated constraint: a device name");
   const SearchSpace space = LoadSpace(r.space);
   std::map<int, fs::path> tables;  // resolution -> source file
   if (format == LutKeyFormat::kOfa) {

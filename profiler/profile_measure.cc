@@ -231,11 +231,10 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
   EDGENAS_THROW_IF_NOT_FMT(o.IsValid(&error), "{}", error);
   const fs::path folder = fs::path(o.out_root) / o.device;
   EDGENAS_THROW_IF_NOT_FMT(o.replace || o.resume || !fs::exists(folder / "profile.yaml"),
-                           "{} already holds a profile; pass --resume to complete it or --replace to measure anew",
+                           "{} already holds a profile (MeasureOptions::resume and ::replace are false)",
                            folder.string());
   EDGENAS_THROW_IF_NOT_FMT(o.replace || o.resume || !fs::exists(folder / "tables"),
-                           "{} holds an interrupted measurement; pass --resume to continue it or --replace to start "
-                           "over",
+                           "{} holds an interrupted measurement (MeasureOptions::resume and ::replace are false)",
                            folder.string());
   if (o.replace && !o.resume) fs::remove_all(folder);
   SetTorchThreads(o.threads);

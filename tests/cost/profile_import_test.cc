@@ -43,7 +43,7 @@ TEST(ProfileImport, OfaFolderRoundTrips) {
             ReadFile(BuiltinProfileFolder("note10") + "/tables/192_lookup_table.yaml"));
   EXPECT_FALSE(fs::exists(out + "/.importing"));
   EXPECT_EQ(testing::ErrorOf([&] { ImportPublishedTables(request, out, false); }),
-            out + "/my_note10 already holds a profile; pass --replace to overwrite it");
+            out + "/my_note10 already holds a profile");
 }
 
 TEST(ProfileImport, TablesThatCannotCostTheSpaceAreNotKept) {

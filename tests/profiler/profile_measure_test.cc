@@ -48,8 +48,8 @@ TEST(ProfileMeasure, MeasuresEveryLayerAndResumesWhereItStopped) {
     MeasureProfile(QuickMacroMeasure(out), [](const MeasureProgress&) {});
     FAIL() << "an interrupted measurement needs --resume or --replace";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), out + "/host holds an interrupted measurement; pass --resume to continue it or "
-                                           "--replace to start over");
+    EXPECT_EQ(std::string(e.what()),
+              out + "/host holds an interrupted measurement (MeasureOptions::resume and ::replace are false)");
   }
 
   MeasureOptions resume = QuickMacroMeasure(out);
