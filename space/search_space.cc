@@ -41,8 +41,9 @@ SearchSpace::SearchSpace(SpaceSpec spec) : spec_(std::move(spec)) {
 void SearchSpace::CheckStructure() const {
   const std::string& n = spec_.name;
   EDGENAS_THROW_IF_NOT_FMT(!spec_.resolutions.empty(), "space '{}': no input resolution", n);
-  EDGENAS_THROW_IF_NOT_FMT(std::is_sorted(spec_.resolutions.begin(), spec_.resolutions.end()),
-                           "space '{}': resolutions must be ascending", n);
+  EDGENAS_THROW_IF_NOT_FMT(std::adjacent_find(spec_.resolutions.begin(), spec_.resolutions.end(),
+                                              std::greater_equal<int>()) == spec_.resolutions.end(),
+                           "space '{}': resolutions must be ascending, each listed once", n);
   EDGENAS_THROW_IF_NOT_FMT(!spec_.stages.empty(), "space '{}': no stages", n);
   EDGENAS_THROW_IF_NOT_FMT(spec_.resolutions.size() <= 255, "space '{}': at most 255 resolutions", n);
   bool pooled = false;
@@ -61,6 +62,18 @@ void SearchSpace::CheckStructure() const {
                              n, s);
     EDGENAS_THROW_IF_NOT_FMT(!stage.depths.empty() && stage.depths[0] >= 1, "space '{}': stage {} needs a depth >= 1",
                              n, s);
+    // A gene is one byte: a choice list longer than 255 could not be indexed.
+    EDGENAS_THROW_IF_NOT_FMT(std::adjacent_find(stage.depths.begin(), stage.depths.end(), std::greater_equal<int>()) ==
+                                     stage.depths.end() &&
+                                 stage.max_depth() <= kMaxStageDepth,
+                             "space '{}': stage {} depths must be ascending, each listed once, at most {}", n, s,
+                             kMaxStageDepth);
+    const auto unique = [](auto values) {
+      std::sort(values.begin(), values.end());
+      return std::adjacent_find(values.begin(), values.end()) == values.end();
+    };
+    EDGENAS_THROW_IF_NOT_FMT(unique(stage.kernels) && unique(stage.expand_ratios) && unique(stage.operators),
+                             "space '{}': stage {} lists a kernel, expand ratio or operator twice", n, s);
     if (factored) {
       EDGENAS_THROW_IF_NOT_FMT(!stage.kernels.empty() && !stage.expand_ratios.empty(),
                                "space '{}': stage {} needs kernel and expand choices, or an operator list", n, s);
@@ -430,29 +443,44 @@ std::vector<Genome> SearchSpace::Enumerate(bool canonical_only, uint64_t limit) 
 
 double SearchSpace::NumDistinctNetworks() const {
   // Canonicalisation acts on each stage on its own, so the count is the product
-  // of each stage's distinct configurations, found by enumerating that stage.
+  // of each stage's distinct configurations, counted without enumerating them
+  // (a stage of depth 64 has more configurations than could be listed).
   double count = static_cast<double>(spec_.resolutions.size());
   for (size_t s = 0; s < spec_.stages.size(); ++s) {
-    std::vector<int> stage_genes;
-    for (size_t i = 0; i < genes_.size(); ++i) {
-      if (genes_[i].stage == static_cast<int>(s)) stage_genes.push_back(static_cast<int>(i));
+    const StageSpec& stage = spec_.stages[s];
+    const int stage_index = static_cast<int>(s);
+    if (factored_) {
+      // Blocks beyond the depth are reset: sum over depths of choices^depth.
+      const double per_block = static_cast<double>(NumSlotChoices(stage_index, 0));
+      double configurations = 0;
+      for (int depth : stage.depths) configurations += std::pow(per_block, depth);
+      count *= configurations;
+      continue;
     }
-    std::set<std::vector<uint8_t>> distinct;
-    Genome genome{std::vector<uint8_t>(genes_.size(), 0)};
-    while (true) {
-      const Genome canonical = Canonical(genome);
-      std::vector<uint8_t> key;
-      for (int i : stage_genes) key.push_back(canonical.genes[i]);
-      distinct.insert(std::move(key));
-      int k = static_cast<int>(stage_genes.size()) - 1;
-      for (; k >= 0; --k) {
-        const int i = stage_genes[k];
-        if (++genome.genes[i] < genes_[i].cardinality) break;
-        genome.genes[i] = 0;
+    // Operator lists: identities move to the end of the shape-keeping layers,
+    // so a canonical stage is some non-identity layers, then identities only.
+    // `open` counts the prefixes with no identity yet, `closed` those with one.
+    double open = 1, closed = 0;
+    for (int b = 0; b < stage.max_depth(); ++b) {
+      const Gene& gene = genes_[block_gene_[s][b]];
+      if (!PreservesShape(stage_index, b)) {  // a reshaping layer is never moved
+        open *= gene.cardinality;
+        continue;
       }
-      if (k < 0) break;
+      int non_identity = 0;
+      bool identity = false;
+      for (int position : gene.allowed_operators) {
+        if (spec_.operators[stage.operators[position]].op == LayerOp::kIdentity) {
+          identity = true;
+        } else {
+          ++non_identity;
+        }
+      }
+      const double next_closed = identity ? open + closed : 0;
+      open *= non_identity;
+      closed = next_closed;
     }
-    count *= static_cast<double>(distinct.size());
+    count *= open + closed;
   }
   return count;
 }

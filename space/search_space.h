@@ -111,6 +111,10 @@ struct BlockSlot {
   bool InUse(const Genome& genome) const { return depth_gene < 0 || genome.genes[depth_gene] >= min_depth_choice; }
 };
 
+// The deepest a stage may be. Genes are bytes, and no published space comes
+// near: Once-for-All's stages go to 4 blocks, FBNet's to 4 layers.
+constexpr int kMaxStageDepth = 64;
+
 // Once-for-All's make_divisible: round v to a multiple of divisor, never going
 // below 90% of v.
 int MakeDivisible(double v, int divisor);

@@ -20,6 +20,71 @@ TEST(SearchSpace, MakeDivisibleMatchesOnceForAll) {
   EXPECT_EQ(MakeDivisible(3, 8), 8);
 }
 
+// The reference count: enumerate each stage's genes and keep the distinct
+// canonical forms (what NumDistinctNetworks did before it counted directly).
+double CountByEnumeration(const SearchSpace& space) {
+  double count = static_cast<double>(space.spec().resolutions.size());
+  for (size_t s = 0; s < space.spec().stages.size(); ++s) {
+    std::vector<int> stage_genes;
+    for (size_t i = 0; i < space.genes().size(); ++i) {
+      if (space.genes()[i].stage == static_cast<int>(s)) stage_genes.push_back(static_cast<int>(i));
+    }
+    std::set<std::vector<uint8_t>> distinct;
+    Genome genome{std::vector<uint8_t>(space.genes().size(), 0)};
+    for (bool more = true; more;) {
+      const Genome canonical = space.Canonical(genome);
+      std::vector<uint8_t> key;
+      for (int i : stage_genes) key.push_back(canonical.genes[i]);
+      distinct.insert(std::move(key));
+      more = false;
+      for (int k = static_cast<int>(stage_genes.size()) - 1; k >= 0 && !more; --k) {
+        const int i = stage_genes[k];
+        more = ++genome.genes[i] < space.genes()[i].cardinality;
+        if (!more) genome.genes[i] = 0;
+      }
+    }
+    count *= static_cast<double>(distinct.size());
+  }
+  return count;
+}
+
+TEST(SearchSpace, DistinctNetworkCountEqualsEnumeration) {
+  for (const std::string& name : BuiltinSpaceNames()) {
+    SCOPED_TRACE(name);
+    const SearchSpace space = LoadSpace(name);
+    EXPECT_DOUBLE_EQ(space.NumDistinctNetworks(), CountByEnumeration(space));
+  }
+}
+
+// Counting is arithmetic, not enumeration: a stage of depth 1..64 answers at once.
+TEST(SearchSpace, DeepStagesAreCountedWithoutEnumerating) {
+  SpaceSpec spec = LoadSpace("ofa_mbv3_w1.0").spec();
+  spec.stages.resize(1);
+  spec.stages[0].depths.clear();
+  for (int d = 1; d <= 64; ++d) spec.stages[0].depths.push_back(d);
+  const SearchSpace deep(spec);
+  double expected = 0;
+  for (int d = 1; d <= 64; ++d) expected += std::pow(9.0, d);
+  EXPECT_DOUBLE_EQ(deep.NumDistinctNetworks(), expected * spec.resolutions.size());
+}
+
+// Duplicate choices would count networks twice; choice lists must fit a byte.
+TEST(SearchSpace, RejectsRepeatedChoicesAndOverlongStages) {
+  const SpaceSpec base = LoadSpace("ofa_mbv3_w1.0").spec();
+  SpaceSpec spec = base;
+  spec.resolutions = {160, 160};
+  EXPECT_EQ(testing::ErrorOf([&] { SearchSpace{spec}; }),
+            "space 'ofa_mbv3_w1.0': resolutions must be ascending, each listed once");
+  spec = base;
+  spec.stages[1].kernels = {3, 5, 3};
+  EXPECT_EQ(testing::ErrorOf([&] { SearchSpace{spec}; }),
+            "space 'ofa_mbv3_w1.0': stage 1 lists a kernel, expand ratio or operator twice");
+  spec = base;
+  spec.stages[0].depths = {2, 65};
+  EXPECT_EQ(testing::ErrorOf([&] { SearchSpace{spec}; }),
+            "space 'ofa_mbv3_w1.0': stage 0 depths must be ascending, each listed once, at most 64");
+}
+
 TEST(SearchSpace, NasBenchMacroCanonicalFormMatchesBenchmark) {
   const SearchSpace space = LoadSpace("nas_bench_macro");
   std::set<std::string> distinct;
