@@ -19,7 +19,12 @@ Mlp Mlp::FromStateDict(const std::map<std::string, FloatTensor>& state, const st
     EDGENAS_THROW_IF_NOT_FMT(suffix == "weight" || suffix == "bias",
                              "{}: unexpected tensor '{}' (an MLP of Linear layers has '<i>.weight' and '<i>.bias')",
                              source, key);
-    if (suffix == "weight") indices.push_back(std::stoi(key.substr(0, dot)));
+    const std::string index = key.substr(0, dot);
+    EDGENAS_THROW_IF_NOT_FMT(!index.empty() && index.size() <= 6 &&
+                                 std::all_of(index.begin(), index.end(), [](char c) { return c >= '0' && c <= '9'; }),
+                             "{}: unexpected tensor '{}' (an MLP of Linear layers has '<i>.weight' and '<i>.bias')",
+                             source, key);
+    if (suffix == "weight") indices.push_back(std::stoi(index));
   }
   std::sort(indices.begin(), indices.end());
   EDGENAS_THROW_IF_NOT_FMT(!indices.empty(), "{}: no '<i>.weight' tensors", source);
@@ -31,6 +36,11 @@ Mlp Mlp::FromStateDict(const std::map<std::string, FloatTensor>& state, const st
     EDGENAS_THROW_IF_NOT_FMT(b != state.end(), "{}: '{}' has no '{}'", source, w_key, b_key);
     EDGENAS_THROW_IF_NOT_FMT(w.shape.size() == 2 && b->second.shape == std::vector<int64_t>{w.shape[0]},
                              "{}: '{}' and '{}' are not a Linear layer's shapes", source, w_key, b_key);
+    const auto finite = [](const std::vector<float>& values) {
+      return std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); });
+    };
+    EDGENAS_THROW_IF_NOT_FMT(finite(w.values) && finite(b->second.values), "{}: '{}' or '{}' holds NaN or infinity",
+                             source, w_key, b_key);
     if (!mlp.weights.empty()) {
       EDGENAS_THROW_IF_NOT_FMT(mlp.weights.back().rows() == w.shape[1],
                                "{}: '{}' takes {} inputs but the layer before gives {}", source, w_key, w.shape[1],
@@ -40,6 +50,8 @@ Mlp Mlp::FromStateDict(const std::map<std::string, FloatTensor>& state, const st
         w.values.data(), w.shape[0], w.shape[1]));
     mlp.biases.push_back(Eigen::Map<const Eigen::VectorXf>(b->second.values.data(), w.shape[0]));
   }
+  EDGENAS_THROW_IF_NOT_FMT(mlp.weights.size() >= 2,
+                           "{}: a single Linear layer; an MLP predictor needs at least one hidden layer", source);
   EDGENAS_THROW_IF_NOT_FMT(mlp.weights.back().rows() == 1, "{}: the last layer has {} outputs, 1 expected", source,
                            mlp.weights.back().rows());
   return mlp;

@@ -92,5 +92,21 @@ TEST(AccuracyPredictor, RejectsWeightsOfTheWrongSize) {
             "unknown predictor 'ofa_mbv3_w1.3' (did you mean 'ofa_mbv3_w1.2'?)");
 }
 
+// State dicts that would crash or mislead the MLP are rejected when read.
+TEST(AccuracyPredictor, RejectsSingleLayersNaNsAndStrangeKeys) {
+  const FloatTensor w{{1, 4}, {1, 2, 3, 4}}, b{{1}, {0.5f}};
+  EXPECT_EQ(testing::ErrorOf([&] { Mlp::FromStateDict({{"0.weight", w}, {"0.bias", b}}, "m.pt"); }),
+            "m.pt: a single Linear layer; an MLP predictor needs at least one hidden layer");
+  const FloatTensor hidden_w{{2, 4}, {1, 2, 3, std::nanf(""), 5, 6, 7, 8}}, hidden_b{{2}, {0, 0}};
+  const FloatTensor out_w{{1, 2}, {1, 1}}, out_b{{1}, {0}};
+  EXPECT_EQ(testing::ErrorOf([&] {
+              Mlp::FromStateDict({{"0.weight", hidden_w}, {"0.bias", hidden_b}, {"2.weight", out_w}, {"2.bias", out_b}},
+                                 "m.pt");
+            }),
+            "m.pt: '0.weight' or '0.bias' holds NaN or infinity");
+  EXPECT_EQ(testing::ErrorOf([&] { Mlp::FromStateDict({{"x.weight", w}, {"x.bias", b}}, "m.pt"); }),
+            "m.pt: unexpected tensor 'x.bias' (an MLP of Linear layers has '<i>.weight' and '<i>.bias')");
+}
+
 }  // namespace
 }  // namespace edgenas
