@@ -68,7 +68,16 @@ void Search(const SearchCommandOptions& o) {
   const bool terminal = isatty(fileno(stderr));
   if (!o.quiet) options.progress = [terminal](const SearchProgress& p) { PrintProgress(p, terminal); };
   SearchEngine engine(job.space(), evaluator, options);
-  const SearchResult result = resume ? engine.Resume(checkpointer.Read(job.space())) : engine.Run();
+  SearchResult result;
+  if (resume) {
+    const SearchState state = checkpointer.Read(job.space());
+    std::string error;
+    EDGENAS_THROW_IF_NOT_FMT(engine.CheckState(state, &error), "{}: does not fit the recipe {}: {}",
+                             checkpointer.path(), job.recipe().path, error);
+    result = engine.Resume(state);
+  } else {
+    result = engine.Run();
+  }
   const ResultContext context{job, evaluator, EDGENAS_VERSION};
   WriteSearchResults(context, result, folder);
   checkpointer.Remove();

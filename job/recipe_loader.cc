@@ -152,7 +152,12 @@ void ReadSearch(const YamlNode& node, Recipe* recipe) {
   s.mutation_ratio = node.DoubleOr("mutation_ratio", s.mutation_ratio, 0.0, 1.0);
   s.mutation_probability = node.DoubleOr("mutation_probability", s.mutation_probability, 0.0, 1.0);
   s.max_resample_tries = static_cast<int>(node.IntOr("max_resample_tries", s.max_resample_tries, 1, 10000000));
-  s.evaluations = node.IntOr("evaluations", s.evaluations, 1, int64_t{1} << 40);
+  s.evaluations = node.IntOr("evaluations", s.evaluations, 1, kMaxEvaluations);
+  if (SearchStrategy::IsMultiObjective(algorithm) && s.population_size > kMaxMultiObjectivePopulation) {
+    node.Get("population_size")
+        .Fail(fmt::format("'population_size' {} is above {}, the most {} sorts in reasonable memory",
+                          s.population_size, kMaxMultiObjectivePopulation, SearchAlgorithmToString(algorithm)));
+  }
   if (SearchStrategy::UsesOption(algorithm, "tournament_size")) {
     s.tournament_size = static_cast<int>(node.IntOr("tournament_size", s.tournament_size, 2, s.population_size));
   }

@@ -18,10 +18,16 @@ class ConstrainedEvolution : public SearchStrategy {
 
   int NumGenerations() const override { return options_.generations; }
 
+  // The first population, then the parents and their children.
+  bool IsValidPopulationSize(size_t size, int generation) const override {
+    const size_t n = static_cast<size_t>(options_.population_size);
+    return size == (generation == 0 ? n : n + static_cast<size_t>(NumParents()));
+  }
+
   void Step(SearchContext& context) const override {
     const Evaluator& evaluator = context.evaluator();
     std::vector<Candidate>& population = context.state().population;
-    const int parents_size = std::max(1, static_cast<int>(std::lround(options_.parent_ratio * options_.population_size)));
+    const int parents_size = NumParents();
     std::vector<size_t> order(population.size());
     std::iota(order.begin(), order.end(), size_t{0});
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
@@ -35,6 +41,11 @@ class ConstrainedEvolution : public SearchStrategy {
         context.MakeChildren([&]() -> const Candidate& { return parents[context.Pick(parents.size())]; });
     population = std::move(parents);
     population.insert(population.end(), children.begin(), children.end());
+  }
+
+ private:
+  int NumParents() const {
+    return std::max(1, static_cast<int>(std::lround(options_.parent_ratio * options_.population_size)));
   }
 };
 

@@ -19,6 +19,9 @@ class ExhaustiveSearch : public SearchStrategy {
 
   void Initialize(SearchContext&) const override {}  // starts from nothing
 
+  // Saved only before its one generation.
+  bool IsValidPopulationSize(size_t size, int generation) const override { return generation == 0 && size == 0; }
+
   void Step(SearchContext& context) const override {
     const SearchSpace& space = context.space();
     std::vector<Candidate> population;

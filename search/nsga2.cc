@@ -19,6 +19,11 @@ class Nsga2 : public SearchStrategy {
 
   int NumGenerations() const override { return options_.generations; }
 
+  // Fewer than population_size when parents and children held fewer distinct networks.
+  bool IsValidPopulationSize(size_t size, int) const override {
+    return size >= 1 && size <= static_cast<size_t>(options_.population_size);
+  }
+
   void Step(SearchContext& context) const override {
     const Evaluator& evaluator = context.evaluator();
     std::vector<Candidate>& population = context.state().population;

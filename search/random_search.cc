@@ -18,6 +18,11 @@ class RandomSearch : public SearchStrategy {
 
   void Initialize(SearchContext&) const override {}  // starts from nothing
 
+  // Nothing before the first batch; then a batch and the best so far.
+  bool IsValidPopulationSize(size_t size, int generation) const override {
+    return generation == 0 ? size == 0 : size >= 1 && size <= static_cast<size_t>(options_.population_size) + 1;
+  }
+
   void Step(SearchContext& context) const override {
     SearchState& state = context.state();
     const int64_t remaining = options_.evaluations - state.evaluations;

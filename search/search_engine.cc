@@ -55,7 +55,32 @@ SearchResult SearchEngine::Run() {
   return Loop(state, false);
 }
 
+bool SearchEngine::CheckState(const SearchState& state, std::string* error) const {
+  const int total = strategy_->NumGenerations();
+  const size_t objectives = multi_objective() ? evaluator_.objectives().size() : 0;
+  if (state.generation < 0 || state.generation > total) {
+    *error = fmt::format("generation {} is outside the search's 0..{}", state.generation, total);
+  } else if (state.history.size() != static_cast<size_t>(state.generation)) {
+    *error = fmt::format("{} history rows for {} generations", state.history.size(), state.generation);
+  } else if (!strategy_->IsValidPopulationSize(state.population.size(), state.generation)) {
+    *error = fmt::format("a population of {} after {} generations does not fit {} with population_size {}",
+                         state.population.size(), state.generation, SearchAlgorithmToString(options_.strategy.algorithm),
+                         options_.strategy.population_size);
+  } else if ((objectives > 0 || !state.objective_low.empty()) &&
+             (state.objective_low.size() != objectives || state.objective_high.size() != objectives)) {
+    *error = fmt::format("objective ranges of {} and {} values for {} objectives", state.objective_low.size(),
+                         state.objective_high.size(), evaluator_.objectives().size());
+  } else if (state.evaluations < 0 || !(state.previous_seconds >= 0)) {
+    *error = fmt::format("negative evaluations ({}) or seconds ({})", state.evaluations, state.previous_seconds);
+  } else {
+    return true;
+  }
+  return false;
+}
+
 SearchResult SearchEngine::Resume(SearchState state) {
+  std::string error;
+  EDGENAS_THROW_IF_NOT_FMT(CheckState(state, &error), "the saved search state does not fit this search: {}", error);
   // Scores are deterministic: scoring again rebuilds the evaluator's cache.
   evaluator_.Score(&state.population);
   if (state.best) {

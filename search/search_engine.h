@@ -66,8 +66,13 @@ class SearchEngine {
   // The whole search from the seed. Throws Error when the constraints cannot
   // be met, saying by how much.
   SearchResult Run();
-  // Continues from a saved state (its candidates need not be scored).
+  // Continues from a saved state (its candidates need not be scored). Throws
+  // Error if the state does not fit this search (CheckState).
   SearchResult Resume(SearchState state);
+  // False, saying why, unless `state` could have been saved by this search:
+  // generation in range, one history row per generation, a population of a
+  // size the algorithm makes, objective ranges for each objective.
+  bool CheckState(const SearchState& state, std::string* error) const;
 
  private:
   SearchResult Loop(SearchState& state, bool resumed);

@@ -99,7 +99,13 @@ bool SearchStrategy::Options::IsValid(std::string* error) const {
                 fmt::format("parent_ratio * population_size ({}) >= 1: at least one parent", population_size));
   }
   if (max_resample_tries < 1) return fail("max_resample_tries", max_resample_tries, "max_resample_tries >= 1");
-  if (evaluations < 1) return fail("evaluations", evaluations, "evaluations >= 1");
+  if (evaluations < 1 || evaluations > kMaxEvaluations) {
+    return fail("evaluations", evaluations, fmt::format("1 <= evaluations <= {}", kMaxEvaluations));
+  }
+  if (IsMultiObjective(algorithm) && population_size > kMaxMultiObjectivePopulation) {
+    return fail("population_size", population_size,
+                fmt::format("population_size <= {} for {}", kMaxMultiObjectivePopulation, SearchAlgorithmToString(algorithm)));
+  }
   return true;
 }
 
@@ -115,6 +121,10 @@ bool SearchStrategy::UsesOption(SearchAlgorithm algorithm, const std::string& op
 }
 
 bool SearchStrategy::IsMultiObjective(SearchAlgorithm algorithm) { return Find(algorithm).multi_objective; }
+
+bool SearchStrategy::IsValidPopulationSize(size_t size, int) const {
+  return size == static_cast<size_t>(options_.population_size);
+}
 
 void SearchStrategy::Initialize(SearchContext& context) const {
   std::vector<Candidate> population;

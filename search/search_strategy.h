@@ -33,6 +33,12 @@ namespace edgenas {
 
 class SearchContext;
 
+// NSGA-II's non-dominated sort keeps a list of dominated members per member:
+// memory grows with the square of the population. Above this it is refused.
+constexpr int kMaxMultiObjectivePopulation = 5000;
+// Sampled networks at most (random search): enough for any space worth sampling.
+constexpr int64_t kMaxEvaluations = 1'000'000'000;
+
 enum class SearchAlgorithm { kConstrainedEvolution, kRegularizedEvolution, kNsga2, kRandom, kExhaustive };
 const char* SearchAlgorithmToString(SearchAlgorithm algorithm);
 // False if `name` names no algorithm.
@@ -44,14 +50,14 @@ class SearchStrategy {
  public:
   struct Options {
     SearchAlgorithm algorithm = SearchAlgorithm::kConstrainedEvolution;
-    int population_size = 100;          // evolutionary algorithms: networks per generation, >= 2
+    int population_size = 100;          // networks per generation, >= 2 (nsga2: <= kMaxMultiObjectivePopulation)
     int generations = 500;              // evolutionary algorithms, >= 1
     double parent_ratio = 0.25;         // constrained_evolution, nsga2: share of the population kept as parents, (0, 1]
     double mutation_ratio = 0.5;        // constrained_evolution, nsga2: share of children made by mutation, [0, 1]
     double mutation_probability = 0.1;  // per gene, [0, 1]
     int tournament_size = 25;           // regularized_evolution: candidates per tournament, 2..population_size
     int max_resample_tries = 500;       // tries to make a child that meets the cost constraints, >= 1
-    int64_t evaluations = 10000;        // random: networks to sample, >= 1
+    int64_t evaluations = 10000;        // random: networks to sample, 1..kMaxEvaluations
 
     // The defaults for `algorithm` (regularized_evolution mutates with
     // probability 0.05, as Real et al. do).
@@ -77,6 +83,9 @@ class SearchStrategy {
   virtual void Initialize(SearchContext& context) const;
   // Makes the next generation's population (context.state().population), scored.
   virtual void Step(SearchContext& context) const = 0;
+  // Whether a population of `size` can follow `generation` generations (to
+  // check a saved state before resuming from it). Default: population_size.
+  virtual bool IsValidPopulationSize(size_t size, int generation) const;
 
  protected:
   explicit SearchStrategy(const Options& options) : options_(options) {}

@@ -138,5 +138,37 @@ TEST_F(SearchEngineTest, Nsga2FrontIsNonDominatedAndChosenFromIt) {
   EXPECT_TRUE(chosen_on_front);
 }
 
+// A saved state is checked before anything uses it: an empty population or
+// objective ranges of the wrong length once crashed the resumed search.
+TEST_F(SearchEngineTest, RefusesAStateItCouldNotHaveSaved) {
+  Evaluator evaluator(space_, EvaluatorOptions(2, 12.0));
+  SearchEngine::Options options = Options(SearchAlgorithm::kNsga2);
+  options.checkpoint_every = 4;
+  std::vector<SearchState> saved;
+  options.checkpoint = [&](const SearchState& state) { saved.push_back(state); };
+  SearchEngine engine(space_, evaluator, options);
+  engine.Run();
+  ASSERT_FALSE(saved.empty());
+  std::string error;
+  EXPECT_TRUE(engine.CheckState(saved[0], &error)) << error;
+
+  SearchState empty = saved[0];
+  empty.population.clear();
+  EXPECT_FALSE(engine.CheckState(empty, &error));
+  EXPECT_EQ(error, "a population of 0 after 4 generations does not fit nsga2 with population_size 24");
+  EXPECT_EQ(testing::ErrorOf([&] { engine.Resume(empty); }),
+            "the saved search state does not fit this search: " + error);
+
+  SearchState ranges = saved[0];
+  ranges.objective_low.pop_back();
+  EXPECT_FALSE(engine.CheckState(ranges, &error));
+  EXPECT_EQ(error, "objective ranges of 1 and 2 values for 2 objectives");
+
+  SearchState late = saved[0];
+  late.generation = 99;
+  EXPECT_FALSE(engine.CheckState(late, &error));
+  EXPECT_EQ(error, "generation 99 is outside the search's 0..12");
+}
+
 }  // namespace
 }  // namespace edgenas
