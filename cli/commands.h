@@ -4,13 +4,21 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <stdexcept>
 #include <string>
 
 namespace edgenas {
 
 // Parses and runs `app`: exit 0 on success, 2 on bad input (usage, or an
-// edgenas::Error, printed on one line), 1 on anything unexpected.
+// edgenas::Error, printed on one line), 130 when a command stopped on Ctrl-C
+// or SIGTERM (Interrupted), 1 on anything unexpected.
 int RunApp(CLI::App& app, int argc, char** argv);
+
+// Thrown by a command that stopped cleanly on a signal; `what` says how to go on.
+class Interrupted : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 // --out (default <DataRoot()>/hw_profiles) and --replace, for the commands that write a profile.
 void AddProfileOutputOptions(CLI::App* command, std::string* out_root, bool* replace);

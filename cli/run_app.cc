@@ -12,6 +12,9 @@ int RunApp(CLI::App& app, int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
+  } catch (const Interrupted& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 130;  // the shell's code for a process ended by SIGINT
   } catch (const Error& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 2;

@@ -3,6 +3,7 @@
 #include <tbb/global_control.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -10,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/file_util.h"
 #include "job/search_results.h"
 #include "search/checkpoint.h"
 
@@ -26,6 +28,31 @@ struct SearchCommandOptions {
   int threads = 0;  // 0: all cores
   int checkpoint_every = 50;
   bool quiet = false;
+  bool force = false;
+};
+
+// Set by SIGINT and SIGTERM; the search stops after the generation under way.
+volatile std::sig_atomic_t stop_signal = 0;
+
+void RequestStop(int signal) { stop_signal = signal; }
+
+// Catches SIGINT and SIGTERM while it lives; the previous handlers come back after.
+class StopOnSignals {
+ public:
+  StopOnSignals() {
+    struct sigaction action {};
+    action.sa_handler = RequestStop;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int_);
+    sigaction(SIGTERM, &action, &old_term_);
+  }
+  ~StopOnSignals() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
 };
 
 void PrintProgress(const SearchProgress& p, bool terminal) {
@@ -50,12 +77,16 @@ void Search(const SearchCommandOptions& o) {
     for (const std::string& warning : job.warnings()) fmt::print(stderr, "warning: {}\n", warning);
   }
   const std::string folder = resume ? o.resume : !o.output.empty() ? o.output : job.recipe().output_dir;
+  const FolderLock lock(folder);  // one job per folder at a time
   const Checkpointer checkpointer(folder, job.recipe().path, job.recipe().fingerprint);
   if (!resume) {
     EDGENAS_THROW_IF_NOT_FMT(!checkpointer.Exists(),
                              "{} holds an unfinished run: resume it with `edgenas search --resume {}`, or delete the "
                              "folder to start again",
                              folder, folder);
+    EDGENAS_THROW_IF_NOT_FMT(o.force || !fs::exists(fs::path(folder) / "summary.json"),
+                             "{} holds a finished job; pass --force to overwrite it, or --output another folder",
+                             folder);
   }
   std::unique_ptr<tbb::global_control> threads;
   if (o.threads > 0) {
@@ -67,6 +98,9 @@ void Search(const SearchCommandOptions& o) {
   options.checkpoint = [&checkpointer](const SearchState& state) { checkpointer.Write(state); };
   const bool terminal = isatty(fileno(stderr));
   if (!o.quiet) options.progress = [terminal](const SearchProgress& p) { PrintProgress(p, terminal); };
+  const StopOnSignals signals;
+  stop_signal = 0;
+  options.stop_requested = [] { return stop_signal != 0; };
   SearchEngine engine(job.space(), evaluator, options);
   SearchResult result;
   if (resume) {
@@ -77,6 +111,12 @@ void Search(const SearchCommandOptions& o) {
     result = engine.Resume(state);
   } else {
     result = engine.Run();
+  }
+  if (result.interrupted) {
+    if (terminal && !o.quiet) fmt::print(stderr, "\n");
+    throw Interrupted(fmt::format("interrupted after generation {} ({}); the state is saved: resume with `edgenas search "
+                                  "--resume {}`",
+                                  result.generations, stop_signal == SIGTERM ? "SIGTERM" : "Ctrl-C", folder));
   }
   const ResultContext context{job, evaluator, EDGENAS_VERSION};
   WriteSearchResults(context, result, folder);
@@ -99,6 +139,7 @@ void AddSearchCommands(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 1 << 30));
   search->add_flag("--quiet,-q", o->quiet, "Print nothing but errors");
+  search->add_flag("--force", o->force, "Overwrite the results of a finished job in the output folder");
   search->callback([o] { Search(*o); });
 }
 

@@ -1,6 +1,12 @@
 #include "common/file_util.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdio>
 #include <cstdlib>
@@ -12,21 +18,110 @@
 
 namespace edgenas {
 
+namespace {
+
+namespace fs = std::filesystem;
+
+// fsync of a folder, so that a rename in it survives a power cut.
+void SyncFolder(const fs::path& folder) {
+  const int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;  // best effort: some file systems refuse to open folders
+  ::fsync(fd);
+  ::close(fd);
+}
+
+// Removes <name>.tmp.<pid> files beside `target` whose process is gone: what
+// a writer killed between creating and renaming its temporary left behind.
+void RemoveStaleTemporaries(const fs::path& target) {
+  const std::string prefix = target.filename().string() + ".tmp.";
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(target.parent_path().empty() ? "." : target.parent_path(), error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string pid_text = name.substr(prefix.size());
+    if (pid_text.empty() || pid_text.size() > 9 || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+    if (pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH) fs::remove(entry.path(), error);
+  }
+}
+
+// The message for a failed write: the result file, and the system's reason.
+[[noreturn]] void FailWrite(const std::string& path, int error_number) {
+  EDGENAS_THROW_FMT("{}: cannot write: {}", path, std::strerror(error_number));
+}
+
+}  // namespace
+
 void WriteFileAtomically(const std::string& path, const std::string& contents) {
-  const std::filesystem::path target(path);
-  if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path());
+  const fs::path target(path);
+  if (target.has_parent_path()) {
+    std::error_code error;
+    fs::create_directories(target.parent_path(), error);
+    if (error) EDGENAS_THROW_FMT("{}: cannot create its folder: {}", path, error.message());
+  }
+  RemoveStaleTemporaries(target);
+  // Created exclusively and never through a link: a file or symlink planted
+  // under the temporary's name is removed (unlink does not follow links), not written through.
   const std::string temporary = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    EDGENAS_THROW_IF_NOT_FMT(out.good(), "{}: cannot create file", temporary);
-    out << contents;
-    out.flush();
-    EDGENAS_THROW_IF_NOT_FMT(out.good(), "{}: write failed", temporary);
+  int fd = -1;
+  for (int attempt = 0; attempt < 2 && fd < 0; ++attempt) {
+    fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST && attempt == 0) ::unlink(temporary.c_str());
+  }
+  if (fd < 0) FailWrite(path, errno);
+  size_t written = 0;
+  while (written < contents.size()) {
+    const ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int error_number = n < 0 ? errno : EIO;
+      ::close(fd);
+      ::unlink(temporary.c_str());
+      FailWrite(path, error_number);
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const int error_number = errno;
+    ::unlink(temporary.c_str());
+    FailWrite(path, error_number);
   }
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    EDGENAS_THROW_FMT("{}: cannot rename {} into place", path, temporary);
+    const int error_number = errno;
+    ::unlink(temporary.c_str());
+    FailWrite(path, error_number);
   }
+  SyncFolder(target.parent_path());
+}
+
+FolderLock::FolderLock(const std::string& folder) : folder_(folder) {
+  std::error_code error;
+  created_ = fs::create_directories(folder, error);
+  if (error) EDGENAS_THROW_FMT("{}: cannot create the folder: {}", folder, error.message());
+  const std::string lock = (fs::path(folder) / kLockFile).string();
+  fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd_ < 0) EDGENAS_THROW_FMT("{}: cannot write in the folder: {}", folder, std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd_);
+    fd_ = -1;
+    EDGENAS_THROW_FMT("{} is in use by another edgenas process; wait for it to finish or choose another folder",
+                      folder);
+  }
+}
+
+FolderLock::~FolderLock() {
+  if (fd_ < 0) return;
+  // A folder this lock created and nothing else wrote to is removed again.
+  std::error_code error;
+  if (created_) {
+    size_t entries = 0;
+    for (auto it = fs::directory_iterator(folder_, error); !error && it != fs::directory_iterator(); ++it) ++entries;
+    if (!error && entries == 1) {
+      fs::remove(fs::path(folder_) / kLockFile, error);
+      fs::remove(folder_, error);
+    }
+  }
+  ::close(fd_);  // releases the lock
 }
 
 std::string ReadFile(const std::string& path) {

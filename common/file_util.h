@@ -5,10 +5,32 @@
 
 namespace edgenas {
 
-// Writes `contents` to `path` atomically: a temporary file in the same folder,
-// then rename(), so a reader never sees a half-written file. Creates missing
-// parent folders. Throws Error on failure.
+// Writes `contents` to `path` atomically: a temporary <path>.tmp.<pid> in the
+// same folder, created exclusively and never through a symlink, fsynced, then
+// renamed over `path` and the folder fsynced, so a reader never sees a
+// half-written file and a crash leaves the old file or the new one. Creates
+// missing parent folders and removes temporaries of writers that died.
+// Throws Error naming `path` and the system's reason ("No space left on device").
 void WriteFileAtomically(const std::string& path, const std::string& contents);
+
+// An exclusive lock on a folder a command writes in (flock on <folder>/.lock),
+// held for the object's life, so two processes never write one folder at once.
+// Creates the folder; removes it again if it created it and nothing else was
+// written there.
+class FolderLock {
+ public:
+  static constexpr const char* kLockFile = ".lock";
+  // Throws Error if another process holds the lock, or the folder cannot be written.
+  explicit FolderLock(const std::string& folder);
+  ~FolderLock();
+  FolderLock(const FolderLock&) = delete;
+  FolderLock& operator=(const FolderLock&) = delete;
+
+ private:
+  std::string folder_;
+  int fd_ = -1;
+  bool created_ = false;
+};
 
 // Reads a whole file. Throws Error("path: cannot open file").
 std::string ReadFile(const std::string& path);

@@ -178,7 +178,6 @@ std::string SummaryText(const ResultContext& c, const SearchResult& r) {
 }
 
 void WriteSearchResults(const ResultContext& c, const SearchResult& r, const std::string& folder) {
-  WriteSummary(c, r, folder);
   WriteHistory(r, folder);
   const std::vector<Candidate> front = SortedFront(c, r);
   WriteParetoCsv(c, r, front, folder);
@@ -186,6 +185,7 @@ void WriteSearchResults(const ResultContext& c, const SearchResult& r, const std
   for (const Metric& metric : c.job.metrics()) {
     if (const LutCostModel* model = c.job.CostModel(metric)) WriteBreakdown(c, metric, *model, r.best.genome, folder);
   }
+  WriteSummary(c, r, folder);  // last: a folder with summary.json holds a finished job
 }
 
 }  // namespace edgenas

@@ -1,4 +1,5 @@
-// A finished search, written to results/<job>/ (every file atomically):
+// A finished search, written to results/<job>/ (every file atomically,
+// summary.json last, so that a folder holding it holds a finished job):
 //   summary.json            the chosen network, its metrics and costs, the run's facts
 //   history.csv             one row per generation
 //   pareto.csv              the non-dominated networks of the final population

@@ -126,12 +126,23 @@ SearchResult SearchEngine::Loop(SearchState& state, bool resumed) {
                                  : fmt::format("best {} {:.6g} {}", first.name, row.best, first.unit);
       options_.progress(p);
     }
-    if (options_.checkpoint && options_.checkpoint_every > 0 && state.generation % options_.checkpoint_every == 0 &&
-        state.generation < total) {
+    const bool stop = state.generation < total && options_.stop_requested && options_.stop_requested();
+    const bool periodic = options_.checkpoint_every > 0 && state.generation % options_.checkpoint_every == 0;
+    if (options_.checkpoint && state.generation < total && (stop || periodic)) {
       const double before = state.previous_seconds;
       state.previous_seconds = before + elapsed();
       options_.checkpoint(state);
       state.previous_seconds = before;
+    }
+    if (stop) {
+      SearchResult result;
+      result.history = state.history;
+      result.evaluations = state.evaluations;
+      result.generations = state.generation;
+      result.wall_seconds = state.previous_seconds + elapsed();
+      result.resumed = resumed;
+      result.interrupted = true;
+      return result;
     }
   }
   SearchResult result = Finish(state);

@@ -42,6 +42,9 @@ struct SearchResult {
   int generations = 0;
   double wall_seconds = 0;  // over every run of the job, resumes included
   bool resumed = false;
+  // Stopped on request before the last generation: the state went to the
+  // checkpoint callback, and nothing else (best, population, front) is set.
+  bool interrupted = false;
 };
 
 class SearchEngine {
@@ -54,6 +57,9 @@ class SearchEngine {
     std::function<void(const SearchState&)> checkpoint;
     // After each generation; may be empty.
     std::function<void(const SearchProgress&)> progress;
+    // Asked after each generation; true stops the search there, after handing
+    // the state to `checkpoint` (whatever checkpoint_every says). May be empty.
+    std::function<bool()> stop_requested;
 
     bool IsValid(std::string* error) const;
   };

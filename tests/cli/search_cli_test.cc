@@ -113,4 +113,67 @@ TEST(SearchCli, KilledThenResumedEqualsUninterrupted) {
   EXPECT_EQ(Edgenas("search --quiet --resume " + killed), 2);  // finished: nothing to resume
 }
 
+// Ctrl-C or SIGTERM: the generation under way finishes, the state is saved
+// (even with --checkpoint-every 0), the process exits 130 saying how to resume,
+// and the resumed job ends exactly like an uninterrupted one.
+TEST(SearchCli, SignalStopsCleanlyAndResumes) {
+  const std::string recipe = kData + "macro_regularized_long.yaml";
+  const std::string whole = TempFolder("signal_whole"), stopped = TempFolder("signal_stopped");
+  ASSERT_EQ(Edgenas("search " + recipe + " --quiet --checkpoint-every 0 --output " + whole), 0);
+  const std::string err = stopped + ".err";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string out = "--output=" + stopped;
+    freopen(err.c_str(), "w", stderr);
+    execl(EDGENAS_BINARY, EDGENAS_BINARY, "search", recipe.c_str(), "--checkpoint-every", "0", out.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Stop it once it is searching (its lock file exists and a progress line is out).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while ((!fs::exists(err) || ReadFile(err).find("generation") == std::string::npos) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 130) << ReadFile(err);
+  const std::string message = ReadFile(err);
+  EXPECT_NE(message.find("(SIGTERM); the state is saved: resume with `edgenas search --resume " + stopped + "`"),
+            std::string::npos)
+      << message;
+  ASSERT_TRUE(fs::exists(stopped + "/checkpoint.json"));
+  ASSERT_FALSE(fs::exists(stopped + "/summary.json"));
+  ASSERT_EQ(Edgenas("search --quiet --resume " + stopped), 0);
+  EXPECT_EQ(SummaryWithoutTime(whole), SummaryWithoutTime(stopped));
+  EXPECT_EQ(ReadFile(whole + "/history.csv"), ReadFile(stopped + "/history.csv"));
+  fs::remove(err);
+}
+
+// A finished job is not overwritten without --force.
+TEST(SearchCli, RefusesToOverwriteAFinishedJob) {
+  const std::string out = TempFolder("search_finished");
+  ASSERT_EQ(Edgenas("search " + kData + "ofa_short.yaml --quiet --output " + out), 0);
+  EXPECT_EQ(Edgenas("search " + kData + "ofa_short.yaml --quiet --output " + out), 2);
+  EXPECT_EQ(Edgenas("search " + kData + "ofa_short.yaml --quiet --force --output " + out), 0);
+}
+
+// Two jobs never write one folder at once: the second is refused while the first holds its lock.
+TEST(SearchCli, SecondJobOnABusyFolderIsRefused) {
+  const std::string out = TempFolder("search_busy");
+  const edgenas::FolderLock held(out);
+  const std::string command = std::string(EDGENAS_BINARY) + " search " + kData + "ofa_short.yaml --output " + out +
+                              " 2>&1 >/dev/null";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  char line[512] = {0};
+  ASSERT_NE(fgets(line, sizeof line, pipe), nullptr);
+  EXPECT_EQ(WEXITSTATUS(pclose(pipe)), 2);
+  EXPECT_EQ(std::string(line),
+            out + " is in use by another edgenas process; wait for it to finish or choose another folder\n");
+}
+
 }  // namespace
