@@ -20,6 +20,9 @@ class Interrupted : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Checks a --device flag that names a new profile's folder (IsSafeName).
+CLI::Validator DeviceNameValidator();
+
 // --out (default <DataRoot()>/hw_profiles) and --replace, for the commands that write a profile.
 void AddProfileOutputOptions(CLI::App* command, std::string* out_root, bool* replace);
 

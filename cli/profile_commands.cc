@@ -93,9 +93,6 @@ void Fit(const FitOptions& o) {
                                          o.data, o.fit.folds, fit.cv_mean_abs_percent_error);
   std::string folder;
   WithReplaceHint([&] { folder = WriteFittedProfile(fit, space, format, o.device, source, o.out_root, o.replace); });
-  std::vector<int> timed;  // the resolutions the timings cover; the profile has tables for those only
-  for (const auto& [resolution, constant] : fit.constant_by_resolution) timed.push_back(resolution);
-  LutCostModel(space, LoadHardwareProfile(folder), "latency", {timed});  // proves the profile costs the space
   fmt::print("{}: {} unknowns fitted to {} timings\n", folder, fit.num_unknowns, fit.num_timings);
   if (o.fit.folds >= 2) {
     fmt::print("{}-fold cross-validation: mean abs error {:.2f}%, {:.1f}% within 5%, {:.1f}% within 10%\n", o.fit.folds,
@@ -114,6 +111,14 @@ void ListProfiles() {
 }
 
 }  // namespace
+
+CLI::Validator DeviceNameValidator() {
+  return CLI::Validator(
+      [](std::string& name) -> std::string {
+        return IsSafeName(name) ? "" : "a device name is 1 to 255 letters, digits, '_', '-' or '.', not '.' or '..'";
+      },
+      "NAME");
+}
 
 void AddProfileOutputOptions(CLI::App* command, std::string* out_root, bool* replace) {
   *out_root = DataRoot() + "/hw_profiles";
@@ -134,7 +139,8 @@ void AddProfileCommands(CLI::App& app) {
       ->required()
       ->check(CLI::IsMember({"ofa", "proxyless", "hwnasbench"}));
   import->add_option("input", o->request.input, "The published table(s)")->required();
-  import->add_option("--device", o->request.device, "ofa, proxyless: name of the new profile (its folder)");
+  import->add_option("--device", o->request.device, "ofa, proxyless: name of the new profile (its folder)")
+      ->check(DeviceNameValidator());
   import->add_option("--space", o->request.space, "ofa, proxyless: the space the tables cover");
   import->add_option("--resolution", o->request.resolution,
                      "proxyless: the table's input resolution (default: the space's largest)");
@@ -149,7 +155,7 @@ void AddProfileCommands(CLI::App& app) {
       "fit", "Fit per-block entries to whole-network timings (non-negative least squares, k-fold CV)");
   fit->add_option("--space,-s", f->space, "Space of the timed architectures")->required();
   fit->add_option("--data", f->data, "CSV with a header 'arch,latency_ms' and one timed network per line")->required();
-  fit->add_option("--device", f->device, "Name of the new profile (its folder)")->required();
+  fit->add_option("--device", f->device, "Name of the new profile (its folder)")->required()->check(DeviceNameValidator());
   fit->add_option("--key-format", f->key_format, "Key format of the written tables")
       ->capture_default_str()
       ->check(CLI::IsMember({"ofa", "proxyless", "hwnasbench"}));

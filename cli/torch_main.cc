@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
   measure->add_option("--space,-s", m->spaces, "Space(s) to cover (repeatable)")->required();
   measure->add_option("--resolution,-r", m->resolutions,
                       "Resolutions to measure, for spaces with several (repeatable; default: all)");
-  measure->add_option("--device", m->device, "Name of the profile (its folder)")->required();
+  measure->add_option("--device", m->device, "Name of the profile (its folder)")->required()->check(DeviceNameValidator());
   measure->add_option("--threads", m->threads, "LibTorch threads while timing")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));

@@ -71,6 +71,24 @@ std::string Fingerprint(std::string_view bytes) {
   return fmt::format("{:016x}", hash);
 }
 
+std::string Printable(std::string_view text, size_t max_chars) {
+  std::string out;
+  size_t i = 0;
+  for (; i < text.size() && out.size() < max_chars; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      static const char* kHex = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  if (i < text.size()) out += "... (" + std::to_string(text.size() - i) + " more bytes)";
+  return out;
+}
+
 bool IsSafeName(std::string_view name) {
   if (name.empty() || name.size() > 255 || name == "." || name == "..") return false;
   for (char c : name) {

@@ -22,6 +22,10 @@ std::string WithThousands(long long value);
 
 std::vector<std::string> SplitString(std::string_view text, char separator);
 
+// `text` fit to quote in a one-line message: bytes outside printable ASCII as
+// \xNN, and at most `max_chars` of it, then "... (N more bytes)".
+std::string Printable(std::string_view text, size_t max_chars = 80);
+
 // True for a name that is safe as one path component: 1 to 255 characters,
 // each a letter, digit, '_', '-' or '.', and not "." or "..". Job and device
 // names are such names.

@@ -4,7 +4,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
+#include <cstring>
+#include <cerrno>
 
 #include "common/error.h"
 #include "common/file_util.h"
@@ -272,6 +275,48 @@ void WriteTableFile(const std::string& path, const TableEntries& entries) {
 
 void CheckProfileFolderFree(const std::string& folder, bool replace) {
   if (!replace && fs::exists(fs::path(folder) / "profile.yaml")) throw ProfileExistsError(folder);
+}
+
+void CheckDeviceName(const std::string& device) {
+  EDGENAS_THROW_IF_NOT_FMT(IsSafeName(device),
+                           "device name '{}' is not a name: 1 to 255 letters, digits, '_', '-' or '.', and not '.' or "
+                           "'..' (it names the profile's folder)",
+                           Printable(device));
+}
+
+std::string WriteProfileFolder(const std::string& out_root, const std::string& device, bool replace,
+                               const std::function<void(const std::string& folder)>& write) {
+  CheckDeviceName(device);
+  const fs::path folder = fs::path(out_root) / device;
+  CheckProfileFolderFree(folder.string(), replace);
+  std::error_code error;
+  fs::create_directories(out_root, error);
+  EDGENAS_THROW_IF_NOT_FMT(!error, "{}: cannot create the folder: {}", out_root, error.message());
+  // Fresh folders of this process's own (mkdtemp): the only ones removed whole.
+  const auto fresh = [&](const char* what) {
+    std::string pattern = (fs::path(out_root) / fmt::format(".{}.{}.XXXXXX", device, what)).string();
+    EDGENAS_THROW_IF_NOT_FMT(::mkdtemp(pattern.data()) != nullptr, "{}: cannot create a folder: {}", out_root,
+                             std::strerror(errno));
+    return fs::path(pattern);
+  };
+  // The profile is written into <scratch>/<device>: a profile's folder carries its device's name.
+  const fs::path scratch = fresh("writing");
+  try {
+    fs::create_directory(scratch / device);
+    write((scratch / device).string());
+  } catch (...) {
+    fs::remove_all(scratch, error);
+    throw;
+  }
+  fs::path aside;
+  if (fs::exists(folder)) {
+    aside = fresh("replaced");
+    fs::rename(folder, aside / device);
+  }
+  fs::rename(scratch / device, folder);
+  fs::remove_all(scratch, error);
+  if (!aside.empty()) fs::remove_all(aside, error);
+  return folder.string();
 }
 
 }  // namespace edgenas

@@ -11,6 +11,7 @@
 // so a published table drops in unchanged. docs/hardware_profiles.md has the schema.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -130,5 +131,17 @@ class ProfileExistsError : public Error {
 // Throws ProfileExistsError unless `folder` holds no profile yet, or `replace`
 // allows overwriting it.
 void CheckProfileFolderFree(const std::string& folder, bool replace);
+
+// Throws Error unless `device` can name a profile folder: IsSafeName
+// (common/text.h), so that no device name reaches outside the profiles' root.
+void CheckDeviceName(const std::string& device);
+
+// Writes the profile folder <out_root>/<device> whole. `write` fills a fresh
+// scratch folder beside it (and may throw to refuse what it wrote); the
+// scratch then takes the folder's place by renames, and the profile it
+// replaces (only with `replace`) is removed after. A failure leaves the old
+// profile as it was and nothing of the new one. Returns the folder.
+std::string WriteProfileFolder(const std::string& out_root, const std::string& device, bool replace,
+                               const std::function<void(const std::string& folder)>& write);
 
 }  // namespace edgenas

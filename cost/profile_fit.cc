@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/rng.h"
+#include "cost/lut_cost_model.h"
 #include "cost/lut_keys.h"
 
 namespace edgenas {
@@ -192,37 +193,39 @@ std::string WriteFittedProfile(const ProfileFit& fit, const SearchSpace& space, 
                                const std::string& device, const std::string& source, const std::string& out_root,
                                bool replace) {
   namespace fs = std::filesystem;
-  const fs::path folder = fs::path(out_root) / device;
-  CheckProfileFolderFree(folder.string(), replace);
-  MetricFiles latency;
-  latency.unit = "ms";
-  latency.constants = fit.constant_by_resolution;
-  for (const auto& [resolution, constant] : fit.constant_by_resolution) {
-    std::map<std::string, std::map<std::string, double>> entries;
-    if (const auto found = fit.entries_by_resolution.find(resolution); found != fit.entries_by_resolution.end()) {
-      for (const auto& [key, value] : found->second) entries[key]["mean"] = value;
+  return WriteProfileFolder(out_root, device, replace, [&](const std::string& folder) {
+    MetricFiles latency;
+    latency.unit = "ms";
+    latency.constants = fit.constant_by_resolution;
+    std::vector<int> resolutions;  // the timings' resolutions; the profile has tables for those only
+    for (const auto& [resolution, constant] : fit.constant_by_resolution) {
+      TableEntries entries;
+      if (const auto found = fit.entries_by_resolution.find(resolution); found != fit.entries_by_resolution.end()) {
+        for (const auto& [key, value] : found->second) entries[key]["mean"] = value;
+      }
+      // The stem and head are in the constant; their keys must exist for the cost model.
+      const std::vector<std::string> keys =
+          LutKeys(space.Decode(space.DeepestGenome(space.ResolutionIndex(resolution))), format);
+      const size_t stem = space.spec().stem.size(), head = space.spec().head.size();
+      for (size_t i = 0; i < keys.size(); ++i) {
+        if ((i < stem || i + head >= keys.size()) && !keys[i].empty()) entries[keys[i]]["mean"] = 0.0;
+      }
+      const std::string name = fmt::format("tables/{}_lookup_table.yaml", resolution);
+      WriteTableFile((fs::path(folder) / name).string(), entries);
+      latency.tables[resolution] = name;
+      resolutions.push_back(resolution);
     }
-    // The stem and head are in the constant; their keys must exist for the cost model.
-    const std::vector<std::string> keys =
-        LutKeys(space.Decode(space.DeepestGenome(space.ResolutionIndex(resolution))), format);
-    const size_t stem = space.spec().stem.size(), head = space.spec().head.size();
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if ((i < stem || i + head >= keys.size()) && !keys[i].empty()) entries[keys[i]]["mean"] = 0.0;
-    }
-    const std::string name = fmt::format("tables/{}_lookup_table.yaml", resolution);
-    WriteTableFile((folder / name).string(), entries);
-    latency.tables[resolution] = name;
-  }
-  HardwareProfile info;
-  info.device = device;
-  info.kind = "unknown";
-  info.spaces = {space.name()};
-  info.key_format = format;
-  info.source = source;
-  WriteProfileYaml(folder.string(), info, {{"latency", latency}},
-                   "Written by `edgenas profile fit`: per-block entries fitted to whole-network timings.\n"
-                   "Stem, head and per-network overhead are in `constant`; their table entries are 0.");
-  return folder.string();
+    HardwareProfile info;
+    info.device = device;
+    info.kind = "unknown";
+    info.spaces = {space.name()};
+    info.key_format = format;
+    info.source = source;
+    WriteProfileYaml(folder, info, {{"latency", latency}},
+                     "Written by `edgenas profile fit`: per-block entries fitted to whole-network timings.\n"
+                     "Stem, head and per-network overhead are in `constant`; their table entries are 0.");
+    LutCostModel(space, LoadHardwareProfile(folder), "latency", {resolutions});  // proves it costs the space
+  });
 }
 
 LatencyCalibration FitLatencyCalibration(const std::vector<double>& table_sums, const std::vector<double>& weight_mib,

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "common/file_util.h"
 #include "cost/hardware_profile.h"
 #include "cost/lut_cost_model.h"
@@ -43,6 +44,9 @@ std::vector<std::string> ImportHwNasBench(const std::string& json_path, const st
   } catch (const nlohmann::json::parse_error& e) {
     EDGENAS_THROW_FMT("{}: not valid JSON: {}", json_path, e.what());
   }
+  for (const HwNasBenchDevice& d : kHwNasBenchDevices) {
+    CheckProfileFolderFree((fs::path(out_root) / d.device).string(), replace);  // all or none
+  }
   std::vector<std::string> written;
   for (const HwNasBenchDevice& d : kHwNasBenchDevices) {
     std::map<std::string, std::string> metrics;  // metric -> unit, for those the file has
@@ -51,33 +55,34 @@ std::vector<std::string> ImportHwNasBench(const std::string& json_path, const st
     }
     EDGENAS_THROW_IF_NOT_FMT(!metrics.empty(), "{}: no '{}_latency' entry; is this HW-NAS-Bench's FBNet dump?",
                              json_path, d.prefix);
-    const fs::path folder = fs::path(out_root) / d.device;
-    CheckProfileFolderFree(folder.string(), replace);
-    std::map<std::string, MetricFiles> files;
-    for (const auto& [metric, unit] : metrics) {
-      // One table for both FBNet configs: HW-NAS-Bench's keys carry the shapes.
-      const std::string table = fmt::format("tables/{}_{}.yaml", metric, unit);
-      std::map<std::string, std::map<std::string, double>> entries;
-      for (const auto& [key, value] : json[fmt::format("{}_{}", d.prefix, metric)].items()) {
-        EDGENAS_THROW_IF_NOT_FMT(value.is_number(), "{}: HW-NAS-Bench entry '{}' is not a number", json_path, key);
-        entries[key]["mean"] = value.get<double>();
+    WriteProfileFolder(out_root, d.device, replace, [&](const std::string& folder) {
+      std::map<std::string, MetricFiles> files;
+      for (const auto& [metric, unit] : metrics) {
+        // One table for both FBNet configs: HW-NAS-Bench's keys carry the shapes.
+        const std::string table = fmt::format("tables/{}_{}.yaml", metric, unit);
+        TableEntries entries;
+        for (const auto& [key, value] : json[fmt::format("{}_{}", d.prefix, metric)].items()) {
+          EDGENAS_THROW_IF_NOT_FMT(value.is_number(), "{}: HW-NAS-Bench entry '{}' is not a number", json_path,
+                                   Printable(key));
+          entries[key]["mean"] = value.get<double>();
+        }
+        WriteTableFile((fs::path(folder) / table).string(), entries);
+        files[metric].unit = unit;
+        files[metric].tables[0] = table;
       }
-      WriteTableFile((folder / table).string(), entries);
-      files[metric].unit = unit;
-      files[metric].tables[0] = table;
-    }
-    HardwareProfile info;
-    info.device = d.device;
-    info.description = d.description;
-    info.kind = d.kind;
-    info.runtime = "as measured or estimated by HW-NAS-Bench (see the paper); threads not stated";
-    info.spaces = {"fbnet", "fbnet_cifar100"};
-    info.key_format = LutKeyFormat::kHwNasBench;
-    info.source =
-        "HW-NAS-Bench (Li et al., ICLR 2021), FBNet metrics of HW-NAS-Bench-v1_0.pickle, as dumped to JSON in "
-        "fracapuano/sim-is-more fbnet_cached_metrics.json (commit c8a9073)";
-    info.license = "MIT (HW-NAS-Bench, GaTech-EIC)";
-    WriteProfileYaml(folder.string(), info, files, "Written by `edgenas profile import --format hwnasbench`.");
+      HardwareProfile info;
+      info.device = d.device;
+      info.description = d.description;
+      info.kind = d.kind;
+      info.runtime = "as measured or estimated by HW-NAS-Bench (see the paper); threads not stated";
+      info.spaces = {"fbnet", "fbnet_cifar100"};
+      info.key_format = LutKeyFormat::kHwNasBench;
+      info.source =
+          "HW-NAS-Bench (Li et al., ICLR 2021), FBNet metrics of HW-NAS-Bench-v1_0.pickle, as dumped to JSON in "
+          "fracapuano/sim-is-more fbnet_cached_metrics.json (commit c8a9073)";
+      info.license = "MIT (HW-NAS-Bench, GaTech-EIC)";
+      WriteProfileYaml(folder, info, files, "Written by `edgenas profile import --format hwnasbench`.");
+    });
     written.push_back(d.device);
   }
   return written;
@@ -87,7 +92,7 @@ void ImportPublishedTables(const PublishedTableImport& r, const std::string& out
   LutKeyFormat format;
   EDGENAS_THROW_IF_NOT_FMT(StringToLutKeyFormat(r.format, &format) && format != LutKeyFormat::kHwNasBench,
                            "PublishedTableImport::format = '{}'. Violated constraint: ofa or proxyless", r.format);
-  EDGENAS_THROW_IF_NOT_FMT(!r.device.empty(), "PublishedTableImport::device is empty. Violated constraint: a device name");
+  CheckDeviceName(r.device);
   const SearchSpace space = LoadSpace(r.space);
   std::map<int, fs::path> tables;  // resolution -> source file
   if (format == LutKeyFormat::kOfa) {
@@ -104,40 +109,29 @@ void ImportPublishedTables(const PublishedTableImport& r, const std::string& out
     EDGENAS_THROW_IF_NOT_FMT(fs::is_regular_file(r.input), "{}: expected one lookup-table file", r.input);
     tables[resolution] = r.input;
   }
-  const fs::path folder = fs::path(out_root) / r.device;
-  CheckProfileFolderFree(folder.string(), replace);
-  // Build the profile in a scratch folder, prove it costs the space, then move it into place.
-  const fs::path scratch = fs::path(out_root) / ".importing" / r.device;
-  fs::remove_all(scratch);
-  MetricFiles latency;
-  latency.unit = "ms";
-  for (const auto& [resolution, file] : tables) {
-    // Copied byte for byte: published tables drop in unchanged.
-    const std::string name = fmt::format("tables/{}_lookup_table.yaml", resolution);
-    WriteFileAtomically((scratch / name).string(), ReadFile(file.string()));
-    latency.tables[resolution] = name;
-  }
-  HardwareProfile info;
-  info.device = r.device;
-  info.description = r.description;
-  info.kind = r.kind;
-  info.spaces = {r.space};
-  info.key_format = format;
-  info.source = r.source;
-  WriteProfileYaml(scratch.string(), info, {{"latency", latency}},
-                   fmt::format("Written by `edgenas profile import --format {}`.", r.format));
-  try {
-    HardwareProfile profile = LoadHardwareProfile(scratch.string());
+  // Built in a scratch folder and proved to cost the space before it takes the profile's place.
+  WriteProfileFolder(out_root, r.device, replace, [&](const std::string& folder) {
+    MetricFiles latency;
+    latency.unit = "ms";
+    for (const auto& [resolution, file] : tables) {
+      // Copied byte for byte: published tables drop in unchanged.
+      const std::string name = fmt::format("tables/{}_lookup_table.yaml", resolution);
+      WriteFileAtomically((fs::path(folder) / name).string(), ReadFile(file.string()));
+      latency.tables[resolution] = name;
+    }
+    HardwareProfile info;
+    info.device = r.device;
+    info.description = r.description;
+    info.kind = r.kind;
+    info.spaces = {r.space};
+    info.key_format = format;
+    info.source = r.source;
+    WriteProfileYaml(folder, info, {{"latency", latency}},
+                     fmt::format("Written by `edgenas profile import --format {}`.", r.format));
     std::vector<int> resolutions;
     for (const auto& [resolution, file] : tables) resolutions.push_back(resolution);
-    LutCostModel(space, profile, "latency", {resolutions});
-  } catch (const Error&) {
-    fs::remove_all(scratch.parent_path());
-    throw;
-  }
-  fs::remove_all(folder);
-  fs::rename(scratch, folder);
-  fs::remove_all(scratch.parent_path());
+    LutCostModel(space, LoadHardwareProfile(folder), "latency", {resolutions});
+  });
 }
 
 }  // namespace edgenas

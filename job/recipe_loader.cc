@@ -189,7 +189,11 @@ Metric ReadMetric(const YamlNode& node, const std::string& text) {
                           quantity, text, suggestion.empty() ? "" : fmt::format(" (did you mean '{}'?)", suggestion)));
   }
   m.device = text.substr(at + 1);
-  if (m.device.empty() || !fs::exists(fs::path(BuiltinProfileFolder(m.device)) / "profile.yaml")) {
+  if (!IsSafeName(m.device)) {
+    node.Fail(fmt::format("device '{}' in '{}' is not a name: letters, digits, '_', '-' and '.', not '.' or '..'",
+                          Printable(m.device), Printable(text)));
+  }
+  if (!fs::exists(fs::path(BuiltinProfileFolder(m.device)) / "profile.yaml")) {
     node.Fail(fmt::format("unknown device '{}' in '{}': there is no hardware profile hw_profiles/{}/profile.yaml",
                           m.device, text, m.device));
   }
@@ -318,8 +322,9 @@ Recipe LoadRecipe(const std::string& path) {
   const YamlNode job = root.Get("job");
   recipe.job = job.AsString();
   if (!IsSafeName(recipe.job)) {
-    job.Fail(fmt::format("job name '{}' may use only letters, digits, '_', '-' and '.' (it names the output folder)",
-                         recipe.job));
+    job.Fail(fmt::format("job name '{}' may use only letters, digits, '_', '-' and '.', at most 255 of them, and is "
+                         "not '.' or '..' (it names the output folder)",
+                         Printable(recipe.job)));
   }
   const YamlNode space = root.Get("space");
   recipe.space = ReadSpaceReference(space, path);

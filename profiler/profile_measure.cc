@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/text.h"
 #include "models/network_builder.h"
 #include "models/torch_threads.h"
 #include "cost/lut_cost_model.h"
@@ -114,8 +116,10 @@ std::string BlasInUse() {
 bool MeasureOptions::IsValid(std::string* error) const {
   if (spaces.empty()) {
     *error = "MeasureOptions::spaces is empty. Violated constraint: at least one space to measure";
-  } else if (device.empty()) {
-    *error = "MeasureOptions::device is empty. Violated constraint: a device name";
+  } else if (!IsSafeName(device)) {
+    *error = fmt::format("MeasureOptions::device = '{}'. Violated constraint: a name (letters, digits, '_', '-', '.'; "
+                         "not '.' or '..')",
+                         Printable(device));
   } else if (threads < 1) {
     *error = fmt::format("MeasureOptions::threads = {}. Violated constraint: threads >= 1", threads);
   } else if (calibration_networks != 0 && calibration_networks < 3) {
@@ -236,7 +240,15 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
   EDGENAS_THROW_IF_NOT_FMT(o.replace || o.resume || !fs::exists(folder / "tables"),
                            "{} holds an interrupted measurement (MeasureOptions::resume and ::replace are false)",
                            folder.string());
-  if (o.replace && !o.resume) fs::remove_all(folder);
+  // --replace: the old profile moves aside into a fresh folder of this run's
+  // and is removed once the new one is written; a run that dies leaves it there.
+  fs::path aside;
+  if (o.replace && !o.resume && fs::exists(folder)) {
+    std::string pattern = (fs::path(o.out_root) / fmt::format(".{}.replaced.XXXXXX", o.device)).string();
+    EDGENAS_THROW_IF_NOT_FMT(::mkdtemp(pattern.data()) != nullptr, "{}: cannot create a folder", o.out_root);
+    aside = pattern;
+    fs::rename(folder, aside / o.device);
+  }
   SetTorchThreads(o.threads);
   KeepFreedMemory();
 
@@ -262,6 +274,7 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
       "after the layers.",
       o.calibration_networks);
   WriteProfileYaml(folder.string(), info, {{"latency", latency}}, comment);
+  if (!aside.empty()) fs::remove_all(aside);
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return summary;
 }

@@ -87,5 +87,29 @@ TEST(ProfileImport, ProxylessTableCostsTheSpace) {
   EXPECT_DOUBLE_EQ(model.Cost(space.Parse("066606660666066606660")), expected);
 }
 
+// A device name never reaches outside the profiles' root, and a failed import
+// leaves the profiles beside it as they were.
+TEST(ProfileImport, DeviceNamesStayInsideTheRootAndFailuresTouchNothing) {
+  const std::string out = ::testing::TempDir() + "/import_safety_" + std::to_string(::getpid());
+  std::filesystem::remove_all(out);
+  WriteFileAtomically(out + "/other/profile.yaml", "kept");
+  PublishedTableImport r;
+  r.format = "ofa";
+  r.input = DataRoot() + "/hw_profiles/note10/tables";
+  r.space = "ofa_mbv3_w1.2";
+  for (const std::string device : {".", "..", "../escaped"}) {
+    r.device = device;
+    EXPECT_EQ(testing::ErrorOf([&] { ImportPublishedTables(r, out, true); }).rfind("device name '" + device, 0), 0u);
+  }
+  r.device = "mine";
+  r.space = "ofa_mbv3_w1.0";  // the Note10 tables cannot cost it: the import fails after writing
+  EXPECT_NE(testing::ErrorOf([&] { ImportPublishedTables(r, out, true); }), "(no error)");
+  EXPECT_EQ(ReadFile(out + "/other/profile.yaml"), "kept");
+  size_t entries = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(out)) entries += entry.path().filename() != "";
+  EXPECT_EQ(entries, 1u);  // nothing of the failed import is left
+  std::filesystem::remove_all(out);
+}
+
 }  // namespace
 }  // namespace edgenas
