@@ -1,6 +1,8 @@
 // Helpers shared by the test suites.
 #pragma once
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -13,6 +15,12 @@
 #include "common/text.h"
 
 namespace edgenas::testing {
+
+// A path under the temporary folder that no other test process uses: suites
+// run in parallel (ctest -j) and several builds may test at once.
+inline std::string UniqueTempPath(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("edgenas_" + name + "_" + std::to_string(::getpid()))).string();
+}
 
 // The message of the edgenas::Error that `f` throws, or "(no error)".
 template <typename F>

@@ -1,5 +1,7 @@
 // End-to-end checks of the `edgenas` executable: output, JSON and exit codes.
 #include <gtest/gtest.h>
+
+#include "test_util.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,7 +32,7 @@ struct Result {
 Result RunEdgenas(const std::string& arguments) {
   // ctest runs tests as parallel processes: each call gets files of its own.
   static int calls = 0;
-  const std::string stem = ::testing::TempDir() + "/edgenas_" + std::to_string(::getpid()) + "_" + std::to_string(++calls);
+  const std::string stem = edgenas::testing::UniqueTempPath("edgenas_") + std::to_string(::getpid()) + "_" + std::to_string(++calls);
   const std::string out = stem + ".out";
   const std::string err = stem + ".err";
   const std::string command = std::string(EDGENAS_BINARY) + " " + arguments + " >" + out + " 2>" + err;
@@ -96,7 +98,7 @@ TEST(Cli, ProfileListShowsTheShippedProfiles) {
 
 TEST(Cli, ProfileFitWritesAProfileThatCostsTheSpace) {
   // 300 networks at r192 timed with the Note10 table: a device that only times whole networks.
-  const std::string folder = ::testing::TempDir() + "/cli_fit";
+  const std::string folder = edgenas::testing::UniqueTempPath("cli_fit");
   const std::string csv = folder + ".csv";
   std::filesystem::remove_all(folder);
   {
@@ -225,7 +227,7 @@ TEST(CliPredictor, EvaluatesAgainstMeasuredAccuracies) {
 }
 
 TEST(CliPredictor, ImportRoundTripsAndChecksTheWeights) {
-  const std::string folder = ::testing::TempDir() + "/edgenas_import_" + std::to_string(::getpid());
+  const std::string folder = edgenas::testing::UniqueTempPath("edgenas_import_") + std::to_string(::getpid());
   std::filesystem::remove_all(folder);
   const std::string weights = edgenas::DataRoot() + "/predictors/trained/ofa_mbv3_w1.2/mlp_0.pt";
   Result r = RunEdgenas("predictor import " + weights + " --space ofa_mbv3_w1.0 --out " + folder);

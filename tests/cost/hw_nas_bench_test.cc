@@ -51,7 +51,7 @@ TEST(HwNasBench, CoversBothConfigsAndKeepsTheQuirks) {
 }
 
 TEST(HwNasBench, ImportRoundTripsEveryValue) {
-  const std::string out = ::testing::TempDir() + "/hw_profiles_import";
+  const std::string out = edgenas::testing::UniqueTempPath("hw_profiles_import");
   std::filesystem::remove_all(out);
   const std::vector<std::string> devices = ImportHwNasBench(EDGENAS_TEST_DATA "/hw_nas_bench_fbnet_lut.json", out, false);
   EXPECT_EQ(devices, (std::vector<std::string>{"jetson_tx2", "raspberry_pi4", "pixel3", "eyeriss", "fpga"}));

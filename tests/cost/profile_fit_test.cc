@@ -110,7 +110,7 @@ TEST_F(FitNote10, RecoversTheTableExactlyWithoutNoise) {
   const ProfileFit fit = FitProfile(space_, LutKeyFormat::kOfa, MakeTimings(400, 0.0, rng), {5, 0});
   EXPECT_EQ(fit.num_unknowns, 91);  // 90 block keys at r192 + 1 constant
   EXPECT_LT(fit.cv_mean_abs_percent_error, 1e-6);
-  const std::string out = ::testing::TempDir() + "/fit_exact";
+  const std::string out = edgenas::testing::UniqueTempPath("fit_exact");
   std::filesystem::remove_all(out);
   const std::string folder = WriteFittedProfile(fit, space_, LutKeyFormat::kOfa, "fitted", "test", out, false);
   const LutCostModel fitted(space_, LoadHardwareProfile(folder), "latency", {{192}});
@@ -124,7 +124,7 @@ TEST_F(FitNote10, PredictsUnseenNetworksWithinTheNoise) {
   const ProfileFit fit = FitProfile(space_, LutKeyFormat::kOfa, MakeTimings(600, 0.01, rng), {5, 3});
   EXPECT_LT(fit.cv_mean_abs_percent_error, 1.5);
   EXPECT_EQ(fit.cv_share_within_10_percent, 1.0);
-  const std::string out = ::testing::TempDir() + "/fit_noisy";
+  const std::string out = edgenas::testing::UniqueTempPath("fit_noisy");
   std::filesystem::remove_all(out);
   const LutCostModel fitted(
       space_, LoadHardwareProfile(WriteFittedProfile(fit, space_, LutKeyFormat::kOfa, "fitted", "t", out, false)),

@@ -26,7 +26,7 @@ PublishedTableImport Request(const std::string& format, const std::string& input
 }
 
 std::string FreshFolder(const std::string& name) {
-  const std::string folder = ::testing::TempDir() + "/" + name;
+  const std::string folder = edgenas::testing::UniqueTempPath(name);
   fs::remove_all(folder);
   return folder;
 }
@@ -90,7 +90,7 @@ TEST(ProfileImport, ProxylessTableCostsTheSpace) {
 // A device name never reaches outside the profiles' root, and a failed import
 // leaves the profiles beside it as they were.
 TEST(ProfileImport, DeviceNamesStayInsideTheRootAndFailuresTouchNothing) {
-  const std::string out = ::testing::TempDir() + "/import_safety_" + std::to_string(::getpid());
+  const std::string out = edgenas::testing::UniqueTempPath("import_safety_") + std::to_string(::getpid());
   std::filesystem::remove_all(out);
   WriteFileAtomically(out + "/other/profile.yaml", "kept");
   PublishedTableImport r;

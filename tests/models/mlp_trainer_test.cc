@@ -1,6 +1,8 @@
 #include "models/mlp_trainer.h"
 
 #include <gtest/gtest.h>
+
+#include "test_util.h"
 #include <torch/torch.h>
 
 #include <cstdio>
@@ -33,7 +35,7 @@ TEST(MlpTrainer, SavedWeightsPredictTheSameInEigenAndLibTorch) {
   MlpTrainingOptions o;
   o.members = 2;
   o.max_epochs = 30;
-  const std::string folder = (fs::temp_directory_path() / "edgenas_mlp_trainer_test").string();
+  const std::string folder = edgenas::testing::UniqueTempPath("edgenas_mlp_trainer_test");
   fs::remove_all(folder);
   TrainPredictor(space, FeatureEncoding::kOneHot, train, o, folder);
   const LoadedPredictor loaded = LoadPredictor(folder, space);
@@ -96,7 +98,7 @@ TEST(MlpTrainer, PythonTorchLoadsTheWeights) {
   const SearchSpace space = LoadSpace("nas_bench_macro");
   MlpTrainingOptions o;
   o.max_epochs = 5;
-  const std::string folder = (fs::temp_directory_path() / "edgenas_mlp_trainer_python").string();
+  const std::string folder = edgenas::testing::UniqueTempPath("edgenas_mlp_trainer_python");
   fs::remove_all(folder);
   const TrainedPredictor trained =
       TrainPredictor(space, FeatureEncoding::kOneHot, MacroSubset(space, 50, 4, nullptr), o, folder);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -31,7 +33,7 @@ MeasureOptions QuickMacroMeasure(const std::string& out_root) {
 }
 
 TEST(ProfileMeasure, MeasuresEveryLayerAndResumesWhereItStopped) {
-  const std::string out = ::testing::TempDir() + "/measure_resume";
+  const std::string out = edgenas::testing::UniqueTempPath("measure_resume");
   fs::remove_all(out);
   int reported = 0;
   const MeasureSummary first = MeasureProfile(QuickMacroMeasure(out), [&](const MeasureProgress&) { ++reported; });
@@ -71,7 +73,7 @@ TEST(ProfileMeasure, MeasuresEveryLayerAndResumesWhereItStopped) {
 }
 
 TEST(ProfileMeasure, ValidateComparesEveryNetworkAndPlotsThem) {
-  const std::string out = ::testing::TempDir() + "/measure_validate";
+  const std::string out = edgenas::testing::UniqueTempPath("measure_validate");
   fs::remove_all(out);
   MeasureProfile(QuickMacroMeasure(out), [](const MeasureProgress&) {});
   TimerOptions quick;

@@ -40,7 +40,7 @@ TEST(SpaceLoader, BrokenSpaceFilesGiveExactErrors) {
 
 TEST(SpaceLoader, UserSpaceFileLoadsByPath) {
   // A copy of a built-in space, edited, is a space of its own.
-  const std::string path = ::testing::TempDir() + "/my_space.yaml";
+  const std::string path = edgenas::testing::UniqueTempPath("my_space.yaml");
   std::ofstream(path) << "name: tiny\ninput: {resolution: [32, 64]}\n"
                          "stem: [{op: conv, out: 8, kernel: 3, stride: 2, act: relu}]\n"
                          "stages:\n  - {out: 16, stride: 2, depth: [1, 2], kernel: [3, 5], expand: [2, 4]}\n"
