@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <numeric>
 
 #include "common/text.h"
@@ -57,8 +58,12 @@ std::string DescribeNetworkText(const SearchSpace& space, const Genome& genome, 
                      WithThousands(stats.macs), stats.macs / 1e6, WithThousands(stats.params), stats.params / 1e6,
                      WithThousands(stats.peak_activations), Kilobytes(stats.peak_activations));
   for (const CostColumn& c : costs) {
-    out += fmt::format("            {} {:.4f} {}\n", c.metric,
-                       std::accumulate(c.per_layer.begin(), c.per_layer.end(), 0.0), c.unit);
+    const double layers = std::accumulate(c.per_layer.begin(), c.per_layer.end(), 0.0);
+    out += fmt::format("            {} {:.4f} {}", c.metric, c.total, c.unit);
+    if (std::abs(c.total - layers) > 1e-12) {
+      out += fmt::format(" (layers {:.4f} + per-network constant {:.4f})", layers, c.total - layers);
+    }
+    out += "\n";
   }
   return out;
 }
@@ -98,10 +103,10 @@ nlohmann::json DescribeNetworkJson(const SearchSpace& space, const Genome& genom
                          {"total", {{"macs", stats.macs}, {"params", stats.params}, {"peak_memory", stats.peak_activations}}},
                          {"units", {{"peak_memory", "activation values at batch 1 (bytes at int8)"}}}};
   for (const CostColumn& c : costs) {
-    json["total"]["cost"][c.metric] = std::accumulate(c.per_layer.begin(), c.per_layer.end(), 0.0);
+    json["total"]["cost"][c.metric] = c.total;
     json["units"]["cost"][c.metric] = c.unit;
   }
-  if (space.factored()) json["ofa_arch"] = nlohmann::json::parse(space.ToOfaJson(genome));
+  if (space.factored()) json["ofa_json"] = nlohmann::json::parse(space.ToOfaJson(genome));
   return json;
 }
 

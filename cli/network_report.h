@@ -16,6 +16,7 @@ struct CostColumn {
   std::string metric;  // "latency@note10"
   std::string unit;    // "ms"
   std::vector<double> per_layer;
+  double total = 0;  // the network's cost: the layers, scaled, plus the profile's per-network constant
 };
 
 // Layer table with per-layer and total MACs, parameters, peak activation memory

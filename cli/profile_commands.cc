@@ -163,7 +163,8 @@ void AddProfileCommands(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 1000))
       ->check([](const std::string& value) { return value == "1" ? "one fold leaves nothing to train on: 0 or 2 or more" : ""; });
-  fit->add_option("--seed", f->fit.seed, "Shuffles the folds")->capture_default_str();
+  fit->add_option("--seed", f->fit.seed, "Shuffles the folds")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   AddProfileOutputOptions(fit, &f->out_root, &f->replace);
   fit->callback([f] { Fit(*f); });
 }

@@ -40,7 +40,7 @@ std::vector<CostColumn> DeviceCosts(const SearchSpace& space, const Genome& geno
     const HardwareProfile profile = LoadBuiltinProfile(device);
     for (const auto& [metric, table] : profile.metrics) {
       const LutCostModel model(space, profile, metric, {{space.Resolution(genome)}});
-      columns.push_back({metric + "@" + device, model.unit(), model.LayerCosts(genome)});
+      columns.push_back({metric + "@" + device, model.unit(), model.LayerCosts(genome), model.Cost(genome)});
     }
   }
   return columns;
@@ -99,7 +99,8 @@ void AddSpaceCommands(CLI::App& app) {
   sample->add_option("--space,-s", o->space, "Space name or space file")->required();
   sample->add_option("-n,--count", o->count, "How many")->capture_default_str()->check(CLI::Range(1, 10000000));
   sample->add_option("--seed", o->seed, "Random seed; the same seed gives the same architectures")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   sample->add_flag("--canonical", o->canonical, "Print each in canonical form (identities at the end of a stage)");
   sample->add_flag("--json", o->json, "Once-for-All JSON instead of arch strings (factored spaces)");
   sample->callback([o] { SampleArchs(*o); });

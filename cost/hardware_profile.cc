@@ -155,7 +155,7 @@ HardwareProfile LoadHardwareProfile(const std::string& folder) {
         (*values)[static_cast<int>(resolution.AsInt(1, 100000))] = value.AsDouble(low, high);
       }
     };
-    read_per_resolution("constant", -1e9, 1e9, &table.constant_by_resolution);
+    read_per_resolution("constant", 0.0, 1e9, &table.constant_by_resolution);  // a negative constant would make small networks cost less than nothing
     read_per_resolution("scale", 1e-6, 1e6, &table.scale_by_resolution);
     read_per_resolution("scale_per_weight_mib", 0.0, 1e6, &table.scale_per_weight_mib_by_resolution);
     p.metrics[name.AsString()] = std::move(table);

@@ -71,11 +71,17 @@ void WriteSummary(const ResultContext& c, const SearchResult& r, const std::stri
   WriteFileAtomically(PathIn(folder, "summary.json"), summary.dump(2) + "\n");
 }
 
-void WriteHistory(const SearchResult& r, const std::string& folder) {
+// Values that do not apply to the search (best and mean with several
+// objectives, the front without) and values not yet known (no feasible
+// network so far) are left empty.
+void WriteHistory(const ResultContext& c, const SearchResult& r, const std::string& folder) {
+  const bool multi_objective = c.evaluator.objectives().size() > 1;
+  const auto value = [](double v) { return std::isnan(v) ? std::string() : Csv(v); };
   std::string history = "generation,evaluations,best,population_mean,hypervolume,front_size\n";
   for (const HistoryRow& h : r.history) {
-    history += fmt::format("{},{},{},{},{},{}\n", h.generation, h.evaluations, Csv(h.best), Csv(h.mean),
-                           Csv(h.hypervolume), h.front_size);
+    history += fmt::format("{},{},{},{},{},{}\n", h.generation, h.evaluations, multi_objective ? "" : value(h.best),
+                           multi_objective ? "" : value(h.mean), multi_objective ? value(h.hypervolume) : "",
+                           multi_objective ? std::to_string(h.front_size) : "");
   }
   WriteFileAtomically(PathIn(folder, "history.csv"), history);
 }
@@ -178,7 +184,7 @@ std::string SummaryText(const ResultContext& c, const SearchResult& r) {
 }
 
 void WriteSearchResults(const ResultContext& c, const SearchResult& r, const std::string& folder) {
-  WriteHistory(r, folder);
+  WriteHistory(c, r, folder);
   const std::vector<Candidate> front = SortedFront(c, r);
   WriteParetoCsv(c, r, front, folder);
   WriteParetoSvg(c, r, front, folder);

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cctype>
 #include <nlohmann/json.hpp>
 
@@ -160,38 +161,43 @@ Genome SearchSpace::ParseOfaJson(const std::string& text) const {
     EDGENAS_THROW_FMT("arch JSON for space '{}' is not valid JSON: {}", spec_.name, e.what());
   }
   const size_t stages = spec_.stages.size();
-  const size_t slots = static_cast<size_t>(spec_.stages[0].max_depth()) * stages;
-  auto list = [&](const char* key, size_t size) {
+  // One entry per block slot, stage after stage (Once-for-All's spaces give every stage the same maximum depth).
+  const size_t slots = block_slots_.size();
+  auto list = [&](const char* key, size_t size, bool whole) {
     EDGENAS_THROW_IF_NOT_FMT(json.is_object() && json.contains(key) && json[key].is_array() && json[key].size() == size,
                              "arch JSON for space '{}': expected \"{}\" to be a list of {} numbers", spec_.name, key, size);
     std::vector<double> values;
     for (const auto& v : json[key]) {
       EDGENAS_THROW_IF_NOT_FMT(v.is_number(), "arch JSON for space '{}': \"{}\" holds a non-number {}", spec_.name,
-                               key, v.dump());
-      values.push_back(v.get<double>());
+                               key, Printable(v.dump()));
+      const double value = v.get<double>();
+      EDGENAS_THROW_IF_NOT_FMT(!whole || (std::isfinite(value) && value == std::floor(value) && std::abs(value) < 1e6),
+                               "arch JSON for space '{}': \"{}\" holds {}, expected a whole number", spec_.name, key,
+                               value);
+      values.push_back(value);
     }
     return values;
   };
   for (const auto& [key, value] : json.items()) {
     EDGENAS_THROW_IF_NOT_FMT(key == "ks" || key == "e" || key == "d" || key == "r" || (key == "wid" && value.is_null()),
-                             "arch JSON for space '{}': unknown key \"{}\" (expected ks, e, d, r)", spec_.name, key);
+                             "arch JSON for space '{}': unknown key \"{}\" (expected ks, e, d, r)", spec_.name, Printable(key));
   }
-  const std::vector<double> ks = list("ks", slots), es = list("e", slots), ds = list("d", stages);
-  const std::vector<double> rs = json.contains("r") && json["r"].is_number() ? std::vector<double>{json["r"].get<double>()}
-                                                                              : list("r", 1);
+  const std::vector<double> ks = list("ks", slots, true), es = list("e", slots, false), ds = list("d", stages, true);
+  if (json.contains("r") && json["r"].is_number()) json["r"] = nlohmann::json::array({json["r"]});
+  const std::vector<double> rs = list("r", 1, true);
   Genome genome{std::vector<uint8_t>(genes_.size(), 0)};
   const int resolution = IndexOf(spec_.resolutions, static_cast<int>(rs[0]));
   EDGENAS_THROW_IF_NOT_FMT(resolution >= 0, "arch JSON for space '{}': resolution {} is not one of {}", spec_.name,
                            rs[0], fmt::join(spec_.resolutions, ", "));
   genome.genes[0] = static_cast<uint8_t>(resolution);
+  size_t slot = 0;
   for (size_t s = 0; s < stages; ++s) {
     const StageSpec& stage = spec_.stages[s];
     const int depth = IndexOf(stage.depths, static_cast<int>(ds[s]));
     EDGENAS_THROW_IF_NOT_FMT(depth >= 0, "arch JSON for space '{}': stage {} depth {} is not one of {}", spec_.name, s,
                              ds[s], fmt::join(stage.depths, ", "));
     genome.genes[depth_gene_[s]] = static_cast<uint8_t>(depth);
-    for (int b = 0; b < stage.max_depth(); ++b) {
-      const size_t slot = s * stage.max_depth() + b;
+    for (int b = 0; b < stage.max_depth(); ++b, ++slot) {
       const int kernel = IndexOf(stage.kernels, static_cast<int>(ks[slot]));
       const int expand = IndexOf(stage.expand_ratios, es[slot]);
       EDGENAS_THROW_IF_NOT_FMT(kernel >= 0 && expand >= 0,

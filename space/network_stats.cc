@@ -8,9 +8,19 @@ namespace edgenas {
 
 namespace {
 
+// Counts above this are refused rather than left to overflow int64.
+constexpr double kMaxCount = 4.0e18;
+
+void CheckCount(double value, const char* what) {
+  EDGENAS_THROW_IF_NOT_FMT(value <= kMaxCount, "{} of {:.3g} overflow the count: the network is absurdly large", what,
+                           value);
+}
+
 Primitive Conv(const char* name, int64_t in_channels, int64_t out_channels, int64_t out_size, int64_t kernel,
                int64_t groups, bool bias, bool batch_norm, int64_t live) {
   Primitive p{name};
+  CheckCount(static_cast<double>(out_size) * out_size * out_channels * (in_channels / groups) * kernel * kernel, "MACs");
+  CheckCount(static_cast<double>(out_channels) * (in_channels / groups) * kernel * kernel, "parameters");
   p.macs = out_size * out_size * out_channels * (in_channels / groups) * kernel * kernel;
   p.params = out_channels * (in_channels / groups) * kernel * kernel + (bias ? out_channels : 0) +
              (batch_norm ? 2 * out_channels : 0);
@@ -98,6 +108,8 @@ NetworkStats ComputeStats(const NetworkSpec& network) {
   stats.layers.reserve(network.layers.size());
   for (const LayerSpec& layer : network.layers) {
     const LayerStats s = ComputeLayerStats(layer);
+    CheckCount(static_cast<double>(stats.macs) + static_cast<double>(s.macs), "MACs");
+    CheckCount(static_cast<double>(stats.params) + static_cast<double>(s.params), "parameters");
     stats.macs += s.macs;
     stats.params += s.params;
     stats.peak_activations = std::max(stats.peak_activations, s.peak_activations);

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "space/network_stats.h"
 
 namespace edgenas {
 
@@ -36,6 +37,20 @@ SearchSpace::SearchSpace(SpaceSpec spec) : spec_(std::move(spec)) {
   CheckStructure();
   BuildGeneLayout();
   BuildBlockSlots();
+  CheckCountsFit();
+}
+
+// The largest network (highest resolution, deepest stages, last choice of
+// every block) must be countable: a space whose counts overflow is refused here,
+// not mid-search.
+void SearchSpace::CheckCountsFit() const {
+  Genome largest = DeepestGenome(static_cast<int>(spec_.resolutions.size()) - 1);
+  for (const BlockSlot& slot : block_slots_) SetSlotChoice(&largest, slot.stage, slot.block, slot.num_choices - 1);
+  try {
+    ComputeStats(Decode(largest));
+  } catch (const Error& e) {
+    EDGENAS_THROW_FMT("space '{}': {}", spec_.name, e.what());
+  }
 }
 
 void SearchSpace::CheckStructure() const {

@@ -197,6 +197,7 @@ class SearchSpace {
   void CheckStructure() const;
   void BuildGeneLayout();
   void BuildBlockSlots();
+  void CheckCountsFit() const;
   const BlockSlot& Slot(int stage, int block) const;
   LayerSpec MakeFixedLayer(const LayerTemplate& t, int in_channels, int in_size) const;
   LayerSpec MakeOperatorLayer(const LayerTemplate& t, const StageSpec& stage, int block, int in_channels,

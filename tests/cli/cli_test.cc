@@ -87,6 +87,25 @@ TEST(Cli, DescribeAddsDeviceCosts) {
             "(devices: eyeriss, fpga, host_cpu_example, jetson_tx2, note10, pixel1_proxyless, pixel3, raspberry_pi4)\n");
 }
 
+// The total is the network's cost: with host_cpu_example's per-network
+// constant at 160 px, not just the sum of the layers.
+TEST(Cli, DescribeTotalsIncludeThePerNetworkConstant) {
+  const std::string arch = "r160-k33.535.7535.333.335-e34.643.6333.436.666";
+  const Result r = RunEdgenas("arch describe --json --device host_cpu_example --space ofa_mbv3_w1.0 " + arch);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json json = nlohmann::json::parse(r.out);
+  double layers = 0;
+  for (const auto& layer : json["layers"]) layers += layer["cost"]["latency@host_cpu_example"].get<double>();
+  EXPECT_NEAR(json["total"]["cost"]["latency@host_cpu_example"].get<double>() - layers, 1.6057738408538187, 1e-9);
+  const Result text = RunEdgenas("arch describe --device host_cpu_example --space ofa_mbv3_w1.0 " + arch);
+  EXPECT_NE(text.out.find(" + per-network constant 1.6058)"), std::string::npos) << text.out;
+}
+
+TEST(Cli, NegativeSeedsAreRefused) {
+  const Result r = RunEdgenas("arch sample --space fbnet -n 2 --seed -1");
+  EXPECT_EQ(r.exit_code, 2);
+}
+
 TEST(Cli, ProfileListShowsTheShippedProfiles) {
   const Result r = RunEdgenas("profile list");
   ASSERT_EQ(r.exit_code, 0) << r.err;

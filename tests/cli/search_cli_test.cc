@@ -68,6 +68,10 @@ TEST(SearchCli, WritesEveryResultFile) {
   ASSERT_EQ(Edgenas("search " + kData + "ofa_short.yaml --quiet --threads 1 --output " + again), 0);
   EXPECT_EQ(SummaryWithoutTime(out), SummaryWithoutTime(again));
   EXPECT_EQ(ReadFile(out + "/history.csv"), ReadFile(again + "/history.csv"));
+  // One objective: the front's columns do not apply and are left empty.
+  const std::string history = ReadFile(out + "/history.csv");
+  const std::string first_row = history.substr(history.find('\n') + 1, history.find('\n', history.find('\n') + 1) - history.find('\n') - 1);
+  EXPECT_EQ(first_row.substr(first_row.size() - 2), ",,") << first_row;
 }
 
 // Costs resting on interpolated table entries are flagged in the results.

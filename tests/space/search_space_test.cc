@@ -85,6 +85,35 @@ TEST(SearchSpace, RejectsRepeatedChoicesAndOverlongStages) {
             "space 'ofa_mbv3_w1.0': stage 0 depths must be ascending, each listed once, at most 64");
 }
 
+// Counts that would overflow int64 are refused when the space is made.
+TEST(SearchSpace, RejectsSpacesWhoseCountsWouldOverflow) {
+  SpaceSpec spec = LoadSpace("ofa_mbv3_w1.0").spec();
+  spec.resolutions = {4096};
+  for (StageSpec& stage : spec.stages) stage.out_channels = 1 << 20;
+  const std::string error = testing::ErrorOf([&] { SearchSpace{spec}; });
+  EXPECT_EQ(error.rfind("space 'ofa_mbv3_w1.0': MACs of ", 0), 0u) << error;
+  EXPECT_NE(error.find(" overflow the count: the network is absurdly large"), std::string::npos) << error;
+}
+
+// Once-for-All's JSON lists one entry per block slot, stage after stage, also
+// when stages differ in maximum depth; whole numbers must be whole.
+TEST(SearchSpace, OfaJsonFollowsEachStagesDepthAndRefusesFractions) {
+  SpaceSpec spec = LoadSpace("ofa_mbv3_w1.0").spec();
+  spec.stages.resize(2);
+  spec.stages[0].depths = {1, 2};
+  const SearchSpace space(spec);
+  Rng rng(4);
+  for (int i = 0; i < 20; ++i) {
+    const Genome g = space.Canonical(space.Sample(rng));
+    EXPECT_EQ(space.Canonical(space.Parse(space.ToOfaJson(g))), g);
+  }
+  const std::string json = space.ToOfaJson(space.Canonical(space.Sample(rng)));
+  const std::string fractional = json.substr(0, json.find("\"r\":[") + 5) + "160.5]}";
+  EXPECT_EQ(testing::ErrorOf([&] { space.Parse(fractional); }),
+            "arch JSON for space 'ofa_mbv3_w1.0': \"r\" holds 160.5, expected a whole number")
+      << fractional;
+}
+
 TEST(SearchSpace, NasBenchMacroCanonicalFormMatchesBenchmark) {
   const SearchSpace space = LoadSpace("nas_bench_macro");
   std::set<std::string> distinct;
