@@ -73,16 +73,24 @@ struct Value {
   FloatTensor tensor;
 };
 
-ValuePtr Make(Value::Kind kind) {
-  auto v = std::make_shared<Value>();
-  v->kind = kind;
-  return v;
-}
-
 class Unpickler {
  public:
   Unpickler(std::string path, const std::string& bytes, const ZipArchive& zip, std::string prefix)
       : path_(std::move(path)), bytes_(bytes), zip_(zip), prefix_(std::move(prefix)) {}
+
+  // The values form a graph a hostile file may make deep (nesting through the
+  // memo) or cyclic (a list that holds itself). Dropping every link first,
+  // while values_ still holds each value, frees them one by one: no recursion
+  // and no leaked cycle. The values returned by Run() are emptied too, so
+  // take what is needed from them before the Unpickler goes.
+  ~Unpickler() {
+    for (const ValuePtr& v : values_) {
+      v->items.clear();
+      v->entries.clear();
+    }
+  }
+  Unpickler(const Unpickler&) = delete;
+  Unpickler& operator=(const Unpickler&) = delete;
 
   // One case per opcode: the dispatch reads best as one switch, like the
   // opcode table of Python's pickle module it follows.
@@ -314,8 +322,21 @@ class Unpickler {
   const ZipArchive& zip_;
   std::string prefix_;  // "<archive>/" in front of data.pkl and data/<key>
   size_t pos_ = 0;
+  // Every value made, owned here (see the destructor). A state_dict holds a few
+  // values per tensor; far more means a file that is not one.
+  ValuePtr Make(Value::Kind kind) {
+    EDGENAS_THROW_IF_NOT_FMT(values_.size() < kMaxValues, "{}: data.pkl holds more than {} values; not a state_dict",
+                             path_, kMaxValues);
+    auto v = std::make_shared<Value>();
+    v->kind = kind;
+    values_.push_back(v);
+    return v;
+  }
+
+  static constexpr size_t kMaxValues = 1'000'000;
   std::vector<ValuePtr> stack_;
   std::map<uint64_t, ValuePtr> memo_;
+  std::vector<ValuePtr> values_;
 };
 
 }  // namespace
@@ -337,7 +358,8 @@ std::map<std::string, FloatTensor> ReadTorchStateDict(const std::string& path) {
   EDGENAS_THROW_IF_NOT_FMT(!pickle_name.empty(), "{}: no data.pkl inside; not a zip-format PyTorch file", path);
   const std::string prefix = pickle_name.substr(0, pickle_name.size() - 8);
   const std::string bytes = zip.Read(pickle_name);
-  const ValuePtr root = Unpickler(path, bytes, zip, prefix).Run();
+  Unpickler unpickler(path, bytes, zip, prefix);  // owns the values until the tensors are taken
+  const ValuePtr root = unpickler.Run();
   EDGENAS_THROW_IF_NOT_FMT(root->kind == Value::Kind::kDict, "{}: the file holds no dict (a state_dict was expected)",
                            path);
   std::map<std::string, FloatTensor> tensors;

@@ -1,6 +1,10 @@
 #include "accuracy/torch_state_dict.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+#include <zip.h>
+
+#include <filesystem>
 
 #include "common/file_util.h"
 #include "accuracy/accuracy_predictor.h"
@@ -47,6 +51,39 @@ TEST(TorchStateDict, RejectsWhatItCannotRead) {
             kData + "not_zip.pt: cannot read as a zip-format PyTorch file: Not a zip archive");
   EXPECT_EQ(ErrorOf([] { ReadTorchStateDict(kData + "missing.pt"); }),
             kData + "missing.pt: cannot read as a zip-format PyTorch file: No such file");
+}
+
+// A zip-format file whose archive/data.pkl holds `pickle`.
+std::string WritePickle(const std::string& name, const std::string& pickle) {
+  const std::string path = testing::UniqueTempPath(name);
+  int error = 0;
+  zip_t* archive = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
+  EXPECT_NE(archive, nullptr);
+  zip_source_t* source = zip_source_buffer(archive, pickle.data(), pickle.size(), 0);
+  zip_file_add(archive, "archive/data.pkl", source, ZIP_FL_OVERWRITE);
+  EXPECT_EQ(zip_close(archive), 0);  // copies the buffer before `pickle` goes
+  return path;
+}
+
+// Hostile pickles: nesting 400,000 deep through the memo once overflowed the
+// stack when the values were freed, and a list holding itself leaked (the
+// sanitizer build's leak check sees it). Both are now plain errors.
+TEST(TorchStateDict, DeepAndCyclicPicklesAreErrorsNotCrashes) {
+  std::string deep("\x80\x02]q\x00", 5);  // PROTO 2, a list, memo[0] = it
+  for (int i = 0; i < 400000; ++i) deep += std::string("]h\x00" "a" "q\x00", 6);  // a new list holding memo[0] becomes memo[0]
+  deep += ".";
+  const std::string deep_path = WritePickle("deep.pt", deep);
+  EXPECT_EQ(ErrorOf([&] { ReadTorchStateDict(deep_path); }),
+            deep_path + ": the file holds no dict (a state_dict was expected)");
+  const std::string cyclic_path = WritePickle("cyclic.pt", std::string("\x80\x02]q\x00h\x00" "a.", 9));
+  EXPECT_EQ(ErrorOf([&] { ReadTorchStateDict(cyclic_path); }),
+            cyclic_path + ": the file holds no dict (a state_dict was expected)");
+  std::string many = "\x80\x02";
+  for (int i = 0; i < 1000001; ++i) many += "N";
+  const std::string many_path = WritePickle("many.pt", many);
+  EXPECT_EQ(ErrorOf([&] { ReadTorchStateDict(many_path); }),
+            many_path + ": data.pkl holds more than 1000000 values; not a state_dict");
+  for (const std::string& p : {deep_path, cyclic_path, many_path}) std::filesystem::remove(p);
 }
 
 TEST(TorchStateDict, MlpShapesMustChain) {
