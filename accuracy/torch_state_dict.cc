@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "common/text.h"
 
 namespace edgenas {
 namespace {
@@ -42,6 +43,11 @@ class ZipArchive {
     if (zip_stat(archive_, name.c_str(), 0, &stat) != 0) {
       EDGENAS_THROW_FMT("{}: the archive has no entry '{}'", path_, name);
     }
+    // The size the zip directory states, checked before anything is inflated:
+    // a few megabytes can claim gigabytes.
+    EDGENAS_THROW_IF_NOT_FMT((stat.valid & ZIP_STAT_SIZE) && stat.size <= kMaxEntryBytes,
+                             "{}: entry '{}' would inflate to {} bytes; at most {} are read", path_, Printable(name),
+                             stat.size, kMaxEntryBytes);
     std::unique_ptr<zip_file_t, int (*)(zip_file_t*)> file(zip_fopen(archive_, name.c_str(), 0), zip_fclose);
     if (!file) EDGENAS_THROW_FMT("{}: cannot open entry '{}'", path_, name);
     std::string bytes(stat.size, '\0');
@@ -52,6 +58,8 @@ class ZipArchive {
   }
 
  private:
+  // Larger than any predictor's weights by far (Once-for-All's is 0.2 MB).
+  static constexpr zip_uint64_t kMaxEntryBytes = zip_uint64_t{256} << 20;
   std::string path_;
   zip_t* archive_ = nullptr;
 };

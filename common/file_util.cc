@@ -125,6 +125,14 @@ FolderLock::~FolderLock() {
 }
 
 std::string ReadFile(const std::string& path) {
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);
+  EDGENAS_THROW_IF_NOT_FMT(!error && fs::exists(status), "{}: cannot open file", path);
+  EDGENAS_THROW_IF_NOT_FMT(!fs::is_directory(status), "{}: is a folder, a file was expected", path);
+  EDGENAS_THROW_IF_NOT_FMT(fs::is_regular_file(status), "{}: is not a regular file (a device or pipe?)", path);
+  const uintmax_t size = fs::file_size(path, error);
+  EDGENAS_THROW_IF_NOT_FMT(!error && size <= kMaxReadBytes, "{}: {} bytes; at most {} are read", path, size,
+                           kMaxReadBytes);
   std::ifstream in(path, std::ios::binary);
   EDGENAS_THROW_IF_NOT_FMT(in.good(), "{}: cannot open file", path);
   std::stringstream text;

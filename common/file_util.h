@@ -1,6 +1,7 @@
 // Filesystem helpers: atomic writes and locating the project's shipped data.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace edgenas {
@@ -32,7 +33,12 @@ class FolderLock {
   bool created_ = false;
 };
 
-// Reads a whole file. Throws Error("path: cannot open file").
+// The most ReadFile reads: far more than any file edgenas reads (the largest
+// shipped one is under 1 MB), far less than what would exhaust memory.
+constexpr uintmax_t kMaxReadBytes = uintmax_t{256} << 20;
+
+// Reads a whole regular file (symlinks followed). Throws Error("path: cannot
+// open file"), or says the path is a folder, a device, or larger than kMaxReadBytes.
 std::string ReadFile(const std::string& path);
 
 // True if `text` names a file rather than a built-in item: it contains '/' or

@@ -4,9 +4,11 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "common/text.h"
 
 namespace edgenas {
@@ -20,13 +22,7 @@ std::string FormatNumber(double value) { return fmt::format("{}", value); }
 YamlNode::YamlNode(YAML::Node node, std::shared_ptr<const std::string> file, std::string key, YAML::Mark fallback_mark)
     : node_(std::move(node)), file_(std::move(file)), key_(std::move(key)), fallback_mark_(fallback_mark) {}
 
-YamlNode YamlNode::LoadFile(const std::string& path) {
-  std::ifstream in(path);
-  EDGENAS_THROW_IF_NOT_FMT(in.good(), "{}: cannot open file", path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return LoadString(text.str(), path);
-}
+YamlNode YamlNode::LoadFile(const std::string& path) { return LoadString(ReadFile(path), path); }
 
 YamlNode YamlNode::LoadString(const std::string& text, const std::string& source_name) {
   auto file = std::make_shared<const std::string>(source_name);
@@ -59,7 +55,7 @@ std::string YamlNode::Describe() const {
   if (node_.IsMap()) return "a mapping";
   if (node_.IsSequence()) return "a list";
   if (node_.IsNull() || !node_.IsDefined()) return "nothing";
-  return "'" + node_.Scalar() + "'";
+  return "'" + Printable(node_.Scalar(), 60) + "'";  // may be a foreign file's first line: capped, escaped
 }
 
 void YamlNode::ExpectMap() const {
@@ -72,20 +68,20 @@ void YamlNode::ExpectScalar(const char* what) const {
 
 void YamlNode::CheckKeys(const std::vector<std::string>& known) const {
   ExpectMap();
-  std::vector<std::pair<std::string, int>> seen;  // key, 1-based line
+  std::map<std::string, int> seen;  // key -> 1-based line
   for (const auto& entry : node_) {
     const std::string name = entry.first.Scalar();
     const YamlNode key_node(entry.first, file_, name, mark());
-    for (const auto& [previous, previous_line] : seen) {
-      if (previous == name) key_node.Fail(fmt::format("'{}' is given twice (first at line {})", name, previous_line));
+    const auto [previous, first] = seen.emplace(name, key_node.line());
+    if (!first) {
+      key_node.Fail(fmt::format("'{}' is given twice (first at line {})", Printable(name), previous->second));
     }
-    seen.emplace_back(name, key_node.line());
     if (std::find(known.begin(), known.end(), name) != known.end()) continue;
     const std::string suggestion = ClosestMatch(name, known);
     if (!suggestion.empty()) {
-      key_node.Fail(fmt::format("'{}' is not a known key (did you mean '{}'?)", name, suggestion));
+      key_node.Fail(fmt::format("'{}' is not a known key (did you mean '{}'?)", Printable(name), suggestion));
     }
-    key_node.Fail(fmt::format("'{}' is not a known key (known keys: {})", name, JoinStrings(known)));
+    key_node.Fail(fmt::format("'{}' is not a known key (known keys: {})", Printable(name), JoinStrings(known)));
   }
 }
 

@@ -36,6 +36,15 @@ TEST(YamlReader, KeysAreCheckedAndDuplicatesFound) {
   EXPECT_EQ(ErrorOf([&] { twice.CheckKeys({"alpha"}); }), "d.yaml:2:1: 'alpha' is given twice (first at line 1)");
 }
 
+// What a file holds is quoted capped and escaped: a recipe naming /etc/passwd
+// as its space must not print the file back.
+TEST(YamlReader, QuotesForeignTextCappedAndEscaped) {
+  const YamlNode root = YamlNode::LoadString(std::string(200, 'x') + "\x01", "t.yaml");
+  EXPECT_EQ(testing::ErrorOf([&] { root.CheckKeys({"a"}); }),
+            "t.yaml:1:1: '(top level)' must be a mapping of 'key: value' lines, got '" + std::string(60, 'x') +
+                "... (141 more bytes)'");
+}
+
 TEST(YamlReader, ChoicesSuggestTheClosest) {
   const YamlNode root = YamlNode::LoadString("mode: fsat\n", "c.yaml");
   EXPECT_EQ(ErrorOf([&] { root.Get("mode").AsChoice({"fast", "slow"}); }),
