@@ -9,12 +9,11 @@
 
 namespace edgenas {
 
-void SearchContext::ExplainInfeasible(int violated) const {
-  // The smallest (or largest) value of the broken constraint's metric found by
-  // coordinate descent from the first genome: each gene in turn takes its best
-  // value, until a pass changes nothing.
-  const Evaluator::Constraint& c = evaluator_.constraints()[violated];
-  const Evaluator::Metric& metric = evaluator_.metrics()[c.metric];
+// The genome with the smallest (or, for a lower bound, largest) value of the
+// constraint's metric that coordinate descent finds from the first genome:
+// each gene in turn takes its best value, until a pass changes nothing.
+Genome SearchContext::DescendTowards(int constraint) const {
+  const Evaluator::Constraint& c = evaluator_.constraints()[constraint];
   const bool lower = c.max.has_value();
   Genome g = space_.Canonical(Genome{std::vector<uint8_t>(space_.genes().size(), 0)});
   double best = evaluator_.CheapValue(g, c.metric);
@@ -33,12 +32,18 @@ void SearchContext::ExplainInfeasible(int violated) const {
       }
     }
   }
+  return g;
+}
+
+void SearchContext::ExplainInfeasible(int violated, const Genome& closest) const {
+  const Evaluator::Constraint& c = evaluator_.constraints()[violated];
+  const Evaluator::Metric& metric = evaluator_.metrics()[c.metric];
   const std::string bound = c.max ? fmt::format("<= {:g}", *c.max) : fmt::format(">= {:g}", *c.min);
   EDGENAS_THROW_FMT(
       "no feasible network found in {} random tries: '{} {}' is (nearly) out of reach. The {} {} found in space '{}' "
       "is {:.6g} {} ({}); relax the budget",
-      options_.max_resample_tries, metric.name, bound, lower ? "smallest" : "largest", metric.name, space_.name(),
-      best, metric.unit, space_.ToString(g));
+      options_.max_resample_tries, metric.name, bound, c.max ? "smallest" : "largest", metric.name, space_.name(),
+      evaluator_.CheapValue(closest, c.metric), metric.unit, space_.ToString(closest));
 }
 
 Candidate SearchContext::SampleFeasible() {
@@ -49,7 +54,16 @@ Candidate SearchContext::SampleFeasible() {
     if (evaluator_.CheckConstraints(c.genome, &violated)) return c;
     ++broken[violated];
   }
-  ExplainInfeasible(static_cast<int>(std::max_element(broken.begin(), broken.end()) - broken.begin()));
+  // Uniform sampling rarely meets the budget. If coordinate descent reaches
+  // it, walk from there: each sample is the last one mutated within budget.
+  if (!walker_) {
+    const int violated = static_cast<int>(std::max_element(broken.begin(), broken.end()) - broken.begin());
+    const Genome closest = DescendTowards(violated);
+    if (!evaluator_.CheckConstraints(closest)) ExplainInfeasible(violated, closest);
+    walker_ = Candidate{closest};
+  }
+  walker_ = MutateFeasible(*walker_, std::max(options_.mutation_probability, 0.1));
+  return Candidate{walker_->genome};
 }
 
 Candidate SearchContext::MutateFeasible(const Candidate& parent, double probability) {

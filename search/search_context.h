@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "search/search_state.h"
@@ -25,8 +26,11 @@ class SearchContext {
   SearchState& state() { return state_; }
   Rng& rng() { return state_.rng; }
 
-  // A random network that meets the cost constraints. Throws Error, saying how
-  // close the space comes, after max_resample_tries failures.
+  // A random network that meets the cost constraints: uniformly sampled, or,
+  // when max_resample_tries uniform samples all break a constraint, a random
+  // walk within budget from the network coordinate descent finds cheapest for
+  // it. Throws Error, saying how close the space comes, when even that network
+  // breaks the constraints.
   Candidate SampleFeasible();
   // The parent mutated until the child meets the cost constraints; after
   // max_resample_tries failures, the parent itself (it is feasible).
@@ -43,12 +47,14 @@ class SearchContext {
   size_t Pick(size_t n) { return state_.rng.UniformInt(static_cast<uint32_t>(n)); }
 
  private:
-  [[noreturn]] void ExplainInfeasible(int violated) const;
+  Genome DescendTowards(int constraint) const;
+  [[noreturn]] void ExplainInfeasible(int violated, const Genome& closest) const;
 
   const SearchSpace& space_;
   Evaluator& evaluator_;
   const SearchStrategy::Options& options_;
   SearchState& state_;
+  std::optional<Candidate> walker_;  // the last sample of the walk within budget, once uniform sampling failed
 };
 
 }  // namespace edgenas
