@@ -306,6 +306,21 @@ std::string ReadPredictor(const YamlNode& node, const std::string& recipe_path) 
   }
 }
 
+// The recipe's output folder: relative to the folder edgenas runs in, and
+// inside it. A recipe is a file that may come from anyone; writing elsewhere
+// takes the user's own --output on the command line.
+std::string ReadOutput(const YamlNode& node) {
+  const std::string text = node.AsString();
+  const fs::path path = fs::path(text).lexically_normal();
+  const bool inside = !text.empty() && path.is_relative() && !path.empty() && *path.begin() != ".." && path != ".";
+  if (!inside) {
+    node.Fail(fmt::format("'output' must be a folder inside the one edgenas runs in, got '{}'; pass --output on the "
+                          "command line to write elsewhere",
+                          Printable(text)));
+  }
+  return path.string();
+}
+
 }  // namespace
 
 Recipe LoadRecipe(const std::string& path) {
@@ -350,7 +365,8 @@ Recipe LoadRecipe(const std::string& path) {
     recipe.predictor = ReadPredictor(*predictor, path);
     recipe.predictor_location = predictor->location();
   }
-  recipe.output_dir = root.StringOr("output", "results/" + recipe.job);
+  recipe.output_dir = "results/" + recipe.job;
+  if (const auto output = root.Find("output")) recipe.output_dir = ReadOutput(*output);
   if (const auto e = root.Find("export")) recipe.export_settings = ReadExport(*e);
   return recipe;
 }

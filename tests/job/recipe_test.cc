@@ -65,7 +65,7 @@ TEST(Recipe, SpacePathsAreRelativeToTheRecipe) {
   ASSERT_EQ(r.objectives.size(), 2u);
   EXPECT_DOUBLE_EQ(*r.constraints[0].min, 3e6);
   EXPECT_DOUBLE_EQ(*r.constraints[0].max, 6e6);
-  EXPECT_EQ(r.output_dir, "/tmp/edgenas-test-output");
+  EXPECT_EQ(r.output_dir, "out/edgenas-test-output");
   ASSERT_TRUE(r.export_settings.has_value());
   EXPECT_EQ(r.export_settings->epochs, 2);
   EXPECT_EQ(r.export_settings->quantization, Quantization::kInt8Qat);
