@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -69,8 +70,13 @@ void Train(const TrainOptions& o) {
   const bool terminal = isatty(fileno(stderr));
   const TrainedPredictor trained =
       TrainPredictor(space, encoding, train, o.training, o.out, [&](int member, int epoch, double rmse) {
-        if (terminal) fmt::print(stderr, "\r\033[Kmember {}/{}  epoch {:>5}  validation RMSE {:.3f} pp", member + 1,
-                                 o.training.members, epoch, rmse);
+        const std::string line = fmt::format("member {}/{}  epoch {:>5}  validation RMSE {:.3f} pp", member + 1,
+                                             o.training.members, epoch, rmse);
+        if (terminal) {
+          fmt::print(stderr, "\r\033[K{}", line);
+        } else if (epoch % 100 == 0) {
+          fmt::print(stderr, "{}\n", line);  // a log line now and then, off a terminal
+        }
       });
   if (terminal) fmt::print(stderr, "\n");
   // The networks not trained on: the predictor's honest test set.
@@ -114,11 +120,16 @@ void Study(const StudyOptions& o) {
   std::string table =
       "| training networks | MLP Kendall tau | ridge Kendall tau | MLP RMSE (pp) | ridge RMSE (pp) | MLP Spearman rho | "
       "true top-20 in predicted top 1% (MLP) | (ridge) |\n|---|---|---|---|---|---|---|---|\n";
+  // Progress: k/N trainings done, with an ETA from the time so far.
+  const int total = static_cast<int>(o.train_sizes.size()) * o.seeds;
+  int done = 0;
+  const auto start = std::chrono::steady_clock::now();
   for (int size : o.train_sizes) {
     EDGENAS_THROW_IF_NOT_FMT(size >= 10 && static_cast<size_t>(size) < all.size(),
                              "training size {} must be between 10 and {}", size, all.size() - 1);
     std::vector<double> tau, ridge_tau, rmse, ridge_rmse, rho, top, ridge_top;
     for (int seed = 1; seed <= o.seeds; ++seed) {
+      ++done;
       std::vector<size_t> picked, rest;
       SplitIndices(all.size(), size, seed, &picked, &rest);
       MlpTrainingOptions training = o.training;
@@ -134,9 +145,12 @@ void Study(const StudyOptions& o) {
       rho.push_back(e.mlp_metrics.spearman_rho);
       top.push_back(e.mlp_metrics.true_top20_in_predicted_top1);
       ridge_top.push_back(e.ridge_metrics->true_top20_in_predicted_top1);
-      fmt::print(stderr, "{} networks, seed {}: MLP tau {:.4f} RMSE {:.3f}; ridge tau {:.4f} RMSE {:.3f}; epochs {}\n",
-                 size, seed, tau.back(), rmse.back(), ridge_tau.back(), ridge_rmse.back(),
-                 fmt::join(trained.info.training->epochs, ","));
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      fmt::print(stderr,
+                 "[{}/{}] {} networks, seed {}: MLP tau {:.4f} RMSE {:.3f}; ridge tau {:.4f} RMSE {:.3f}; epochs {} "
+                 "| {:.0f} s, ETA {:.0f} s\n",
+                 done, total, size, seed, tau.back(), rmse.back(), ridge_tau.back(), ridge_rmse.back(),
+                 fmt::join(trained.info.training->epochs, ","), elapsed, elapsed / done * (total - done));
     }
     const auto cell = [](const std::vector<double>& v, int digits) {
       const Summary s = Summarize(v);

@@ -150,10 +150,10 @@ LayersByResolution LayersToMeasure(const std::vector<SearchSpace>& spaces, const
 
 // Times every layer not yet in its table, writing the table after each one.
 // Returns the medians, what the calibration costs networks with.
+// `total` counts the calibration networks too, so that the ETA covers them.
 CostTable TimeLayers(const MeasureOptions& o, const fs::path& folder, const LayersByResolution& layers_by_resolution,
-                     MeasureSummary* summary, const std::function<void(const MeasureProgress&)>& on_layer) {
-  int total = 0, done = 0;
-  for (const auto& [r, layers] : layers_by_resolution) total += static_cast<int>(layers.size());
+                     int total, MeasureSummary* summary, const std::function<void(const MeasureProgress&)>& on_layer) {
+  int done = 0;
   double timed_seconds = 0;
   CostTable medians;
   medians.unit = "ms";
@@ -186,7 +186,10 @@ CostTable TimeLayers(const MeasureOptions& o, const fs::path& folder, const Laye
 // Times whole networks and fits, per resolution, the scale and constant that
 // turn the sum of their layers' medians into their time (into `latency`).
 void Calibrate(const MeasureOptions& o, const std::vector<SearchSpace>& spaces, const HardwareProfile& info,
-               const CostTable& medians, MetricFiles* latency) {
+               const CostTable& medians, int total, MetricFiles* latency,
+               const std::function<void(const MeasureProgress&)>& on_network) {
+  const auto start = Clock::now();
+  int done = total - static_cast<int>(spaces.size()) * o.calibration_networks, timed = 0;
   HardwareProfile profile = info;
   profile.metrics["latency"] = medians;
   std::map<int, std::vector<double>> sums, weight_mib, measured;
@@ -200,6 +203,10 @@ void Calibrate(const MeasureOptions& o, const std::vector<SearchSpace>& spaces, 
       sums[spec.resolution].push_back(model.Cost(g));
       weight_mib[spec.resolution].push_back(model.WeightMib(g));
       measured[spec.resolution].push_back(TimeNetwork(spec, o.timer));
+      ++timed;
+      MeasureProgress p{++done, total, "calibration: " + space.ToString(g), measured[spec.resolution].back(), 0};
+      p.eta_seconds = std::chrono::duration<double>(Clock::now() - start).count() / timed * (total - done);
+      on_network(p);
     }
   }
   for (const auto& [r, values] : sums) {
@@ -255,10 +262,12 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
   std::vector<SearchSpace> spaces;
   for (const std::string& name : o.spaces) spaces.push_back(LoadSpace(name));
   const LayersByResolution layers = LayersToMeasure(spaces, o.resolutions);
+  int total = static_cast<int>(spaces.size()) * o.calibration_networks;
+  for (const auto& [r, at_r] : layers) total += static_cast<int>(at_r.size());
   MeasureSummary summary;
   summary.folder = folder.string();
   summary.blas = BlasInUse();
-  const CostTable medians = TimeLayers(o, folder, layers, &summary, on_layer);
+  const CostTable medians = TimeLayers(o, folder, layers, total, &summary, on_layer);
 
   // profile.yaml is written once, after the calibration: an interrupted
   // calibration leaves no profile that looks finished, and --resume redoes it.
@@ -266,7 +275,7 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
   latency.unit = "ms";
   for (const auto& [r, unused] : layers) latency.tables[r] = fmt::format("tables/{}_lookup_table.yaml", r);
   const HardwareProfile info = DescribeMeasuredProfile(o, spaces, summary.blas);
-  if (o.calibration_networks > 0) Calibrate(o, spaces, info, medians, &latency);
+  if (o.calibration_networks > 0) Calibrate(o, spaces, info, medians, total, &latency, on_layer);
   const std::string comment = fmt::format(
       "Written by `edgenas profile measure`: per-layer latency measured on this machine.\n"
       "A network's latency = (scale + scale_per_weight_mib * its weights in MiB) * (sum of its\n"

@@ -36,10 +36,11 @@ struct MeasureOptions {
   bool IsValid(std::string* error) const;
 };
 
+// After each layer, then after each calibration network; `total` counts both.
 struct MeasureProgress {
   int done = 0;
   int total = 0;
-  std::string key;     // the layer just timed
+  std::string key;     // the layer just timed, or "calibration: <arch>"
   double ms = 0;       // its median
   double eta_seconds = 0;
 };
