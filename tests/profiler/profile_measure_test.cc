@@ -35,10 +35,18 @@ MeasureOptions QuickMacroMeasure(const std::string& out_root) {
 TEST(ProfileMeasure, MeasuresEveryLayerAndResumesWhereItStopped) {
   const std::string out = edgenas::testing::UniqueTempPath("measure_resume");
   fs::remove_all(out);
-  int reported = 0;
-  const MeasureSummary first = MeasureProfile(QuickMacroMeasure(out), [&](const MeasureProgress&) { ++reported; });
+  int reported = 0, calibration = 0;
+  MeasureProgress last;
+  const MeasureSummary first = MeasureProfile(QuickMacroMeasure(out), [&](const MeasureProgress& p) {
+    ++reported;
+    calibration += p.key.rfind("calibration: ", 0) == 0;
+    last = p;
+  });
   EXPECT_EQ(first.layers_timed, 19);  // the distinct layers of NAS-Bench-Macro
-  EXPECT_EQ(reported, 19);
+  EXPECT_EQ(reported, 19 + 3);        // then the calibration networks, counted in the same total
+  EXPECT_EQ(calibration, 3);
+  EXPECT_EQ(last.done, 22);
+  EXPECT_EQ(last.total, 22);
   const std::string table = out + "/host/tables/32_lookup_table.yaml";
 
   // Simulate an interrupted run: drop the last 3 entries (4 lines each) and profile.yaml.
