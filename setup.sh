@@ -15,13 +15,15 @@ esac
 # Debian packages edgenas builds, tests and runs with. LibTorch and its
 # friends are for the network-building side (export, profiling, predictor
 # training); libopenblas0-pthread keeps LibTorch off the reference BLAS;
-# python3-torch lets the tests check that Python's torch.load reads our files.
+# python3-torch lets the tests check that Python's torch.load reads our files;
+# clang and its runtime build the libFuzzer harnesses (fuzz/).
 packages=(
   build-essential cmake ninja-build pkg-config
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libtbb-dev libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev libzip-dev
   libtorch-dev libopenblas0-pthread libonnx-dev libprotobuf-dev protobuf-compiler
   dataset-fashion-mnist python3-torch
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -58,3 +60,16 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEDGENAS_SANITIZE=ON
   -DEDGENAS_WITH_TORCH=OFF >/dev/null
 cmake --build build-asan -j "$jobs"
 (cd build-asan && ctest --output-on-failure -j "$jobs" -L core)
+
+# The libFuzzer harnesses (clang, with the sanitizers), each run over its seed
+# corpus: a loader that crashes on a shipped file fails here. Long fuzzing runs
+# are by hand (docs/reliability.md).
+echo "== building the fuzzers in build-fuzz/ and running them over their seeds"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEDGENAS_FUZZ=ON -DEDGENAS_SANITIZE=ON \
+  -DEDGENAS_WITH_TORCH=OFF -DEDGENAS_BUILD_TESTS=OFF -DEDGENAS_BUILD_BENCH=OFF -DEDGENAS_BUILD_TOOLS=OFF \
+  -DEDGENAS_NATIVE=OFF >/dev/null
+cmake --build build-fuzz -j "$jobs"
+for corpus in fuzz/corpus/*/; do
+  name="$(basename "$corpus")"
+  ./build-fuzz/fuzz/"fuzz_$name" -runs=0 "$corpus" 2>&1 | tail -n 1
+done

@@ -123,7 +123,10 @@ HardwareProfile LoadHardwareProfile(const std::string& folder) {
     p.spaces.push_back(spaces.AsString());
   }
   StringToLutKeyFormat(root.Get("key_format").AsChoice({"ofa", "proxyless", "hwnasbench", "edgenas"}), &p.key_format);
-  for (const auto& [name, metric] : root.Get("metrics").Entries()) {
+  for (const auto& entry : root.Get("metrics").Entries()) {
+    // Named, not a structured binding: lambdas below capture it (C++17).
+    const YamlNode& name = entry.first;
+    const YamlNode& metric = entry.second;
     name.AsChoice({"latency", "energy"});
     metric.CheckKeys({"unit", "tables", "constant", "scale", "scale_per_weight_mib"});
     CostTable table;

@@ -41,7 +41,7 @@ std::vector<std::string> ImportHwNasBench(const std::string& json_path, const st
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(ReadFile(json_path));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for numbers too large
     EDGENAS_THROW_FMT("{}: not valid JSON: {}", json_path, e.what());
   }
   for (const HwNasBenchDevice& d : kHwNasBenchDevices) {

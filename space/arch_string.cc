@@ -157,8 +157,8 @@ Genome SearchSpace::ParseOfaJson(const std::string& text) const {
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    EDGENAS_THROW_FMT("arch JSON for space '{}' is not valid JSON: {}", spec_.name, e.what());
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for numbers too large
+    EDGENAS_THROW_FMT("arch JSON for space '{}' is not valid JSON: {}", spec_.name, Printable(e.what(), 200));
   }
   const size_t stages = spec_.stages.size();
   // One entry per block slot, stage after stage (Once-for-All's spaces give every stage the same maximum depth).
