@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "common/text.h"
 
 namespace edgenas {
@@ -377,6 +378,157 @@ std::map<std::string, FloatTensor> ReadTorchStateDict(const std::string& path) {
     tensors[key->text] = std::move(value->tensor);
   }
   return tensors;
+}
+
+// ---- Writing ----------------------------------------------------------------
+
+namespace {
+
+// The pickle torch.save writes for a dict of float32 tensors, using only what
+// torch.load(..., weights_only=True) accepts: a dict, torch._utils.
+// _rebuild_tensor_v2, torch.FloatStorage and an empty collections.OrderedDict
+// of backward hooks, with each tensor's storage as the persistent record
+// data/<i>.
+class Pickler {
+ public:
+  std::string Finish() { return std::move(out_) + "."; }
+
+  void Proto() { out_ += "\x80\x02"; }
+  void Global(const std::string& module, const std::string& name) { out_ += "c" + module + "\n" + name + "\n"; }
+  void Op(char op) { out_ += op; }
+  void String(const std::string& s) {
+    out_ += 'X';
+    Little(s.size(), 4);
+    out_ += s;
+  }
+  void Int(int64_t v) {
+    if (v >= 0 && v < 256) {
+      out_ += 'K';
+      Little(static_cast<uint64_t>(v), 1);
+    } else if (v >= INT32_MIN && v <= INT32_MAX) {
+      out_ += 'J';
+      Little(static_cast<uint32_t>(static_cast<int32_t>(v)), 4);
+    } else {
+      out_ += "\x8a\x08";  // LONG1, 8 bytes two's complement
+      Little(static_cast<uint64_t>(v), 8);
+    }
+  }
+  void IntTuple(const std::vector<int64_t>& values) {
+    out_ += '(';
+    for (int64_t v : values) Int(v);
+    out_ += 't';
+  }
+
+ private:
+  void Little(uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) out_ += static_cast<char>((v >> (8 * i)) & 0xff);
+  }
+  std::string out_;
+};
+
+std::string StateDictPickle(const std::vector<std::pair<std::string, FloatTensor>>& tensors) {
+  Pickler p;
+  p.Proto();
+  p.Op('}');  // a plain dict, which LibTorch's torch::pickle_load reads too (it reads an OrderedDict as None)
+  p.Op('(');
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const FloatTensor& t = tensors[i].second;
+    std::vector<int64_t> stride(t.shape.size(), 1);
+    for (size_t d = t.shape.size(); d-- > 1;) stride[d - 1] = stride[d] * t.shape[d];
+    p.String(tensors[i].first);
+    p.Global("torch._utils", "_rebuild_tensor_v2");
+    p.Op('(');
+    p.Op('(');  // persistent id: ('storage', torch.FloatStorage, key, location, numel)
+    p.String("storage");
+    p.Global("torch", "FloatStorage");
+    p.String(std::to_string(i));
+    p.String("cpu");
+    p.Int(t.NumElements());
+    p.Op('t');
+    p.Op('Q');
+    p.Int(0);  // storage offset
+    p.IntTuple(t.shape);
+    p.IntTuple(stride);
+    p.Op('\x89');  // requires_grad = False
+    p.Global("collections", "OrderedDict");  // backward hooks
+    p.Op(')');
+    p.Op('R');
+    p.Op('t');
+    p.Op('R');
+  }
+  p.Op('u');
+  return p.Finish();
+}
+
+// A zip archive built in memory with libzip, entries stored uncompressed as
+// torch.save stores them.
+class ZipWriter {
+ public:
+  ZipWriter() {
+    zip_error_t error;
+    zip_error_init(&error);
+    source_ = zip_source_buffer_create(nullptr, 0, 0, &error);
+    EDGENAS_THROW_IF_NOT_FMT(source_ != nullptr, "cannot make a zip buffer: {}", zip_error_strerror(&error));
+    zip_source_keep(source_);
+    archive_ = zip_open_from_source(source_, ZIP_TRUNCATE, &error);
+    EDGENAS_THROW_IF_NOT_FMT(archive_ != nullptr, "cannot make a zip archive: {}", zip_error_strerror(&error));
+  }
+  ~ZipWriter() {
+    if (archive_ != nullptr) zip_discard(archive_);
+    zip_source_free(source_);
+  }
+
+  void Add(const std::string& name, std::string contents) {
+    contents_.push_back(std::make_unique<std::string>(std::move(contents)));  // libzip reads it at Close
+    const std::string& data = *contents_.back();
+    zip_source_t* source = zip_source_buffer(archive_, data.data(), data.size(), 0);
+    const zip_int64_t index = source == nullptr ? -1 : zip_file_add(archive_, name.c_str(), source, ZIP_FL_ENC_UTF_8);
+    if (index < 0) {
+      zip_source_free(source);
+      EDGENAS_THROW_FMT("cannot add {} to a zip archive: {}", name, zip_strerror(archive_));
+    }
+    zip_set_file_compression(archive_, static_cast<zip_uint64_t>(index), ZIP_CM_STORE, 0);
+  }
+
+  // The archive's bytes.
+  std::string Close() {
+    EDGENAS_THROW_IF_NOT_FMT(zip_close(archive_) == 0, "cannot write a zip archive: {}", zip_strerror(archive_));
+    archive_ = nullptr;
+    EDGENAS_THROW_IF_NOT_FMT(zip_source_open(source_) == 0, "cannot read back a zip archive made in memory");
+    zip_source_seek(source_, 0, SEEK_END);
+    const zip_int64_t size = zip_source_tell(source_);
+    zip_source_seek(source_, 0, SEEK_SET);
+    std::string bytes(static_cast<size_t>(size), '\0');
+    const zip_int64_t read = zip_source_read(source_, bytes.data(), bytes.size());
+    zip_source_close(source_);
+    EDGENAS_THROW_IF_NOT_FMT(read == size, "cannot read back a zip archive made in memory");
+    return bytes;
+  }
+
+ private:
+  zip_source_t* source_ = nullptr;
+  zip_t* archive_ = nullptr;
+  std::vector<std::unique_ptr<std::string>> contents_;
+};
+
+}  // namespace
+
+void WriteTorchStateDict(const std::string& path, const std::vector<std::pair<std::string, FloatTensor>>& tensors) {
+  for (const auto& [name, tensor] : tensors) {
+    EDGENAS_THROW_IF_NOT_FMT(static_cast<int64_t>(tensor.values.size()) == tensor.NumElements(),
+                             "{}: tensor '{}' has {} values for its shape of {}", path, name, tensor.values.size(),
+                             tensor.NumElements());
+  }
+  ZipWriter zip;
+  zip.Add("archive/data.pkl", StateDictPickle(tensors));
+  zip.Add("archive/byteorder", "little");
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const std::vector<float>& v = tensors[i].second.values;
+    zip.Add("archive/data/" + std::to_string(i),
+            std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)));
+  }
+  zip.Add("archive/version", "3\n");
+  WriteFileAtomically(path, zip.Close());
 }
 
 }  // namespace edgenas

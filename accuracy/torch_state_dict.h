@@ -1,5 +1,5 @@
-// Reads a PyTorch state_dict of float32 tensors from a zip-format .pt file
-// (what torch.save and torch::pickle_save write) without LibTorch.
+// Reads and writes PyTorch state_dicts of float32 tensors as zip-format .pt
+// files (what torch.save and torch::pickle_save write) without LibTorch.
 //
 // Why by hand: LibTorch's torch::pickle_load would do this, but linking
 // LibTorch adds about 0.45 s of start-up to every command (measured on
@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace edgenas {
@@ -27,5 +28,12 @@ struct FloatTensor {
 // Tensor name -> tensor, e.g. "0.weight" -> [400, 128]. Throws Error with the
 // file's path if it is not a zip-format state_dict of float32 tensors.
 std::map<std::string, FloatTensor> ReadTorchStateDict(const std::string& path);
+
+// Writes `tensors`, in this order, as the zip file torch.save writes for a
+// dict of them, which torch.load(path, weights_only=True) in Python and
+// torch::pickle_load in LibTorch both read. (torch::pickle_save tags the dict with
+// torch.jit._pickle.restore_type_tag, which weights_only=True refuses.)
+// Atomic: the file is whole or untouched.
+void WriteTorchStateDict(const std::string& path, const std::vector<std::pair<std::string, FloatTensor>>& tensors);
 
 }  // namespace edgenas

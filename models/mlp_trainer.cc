@@ -67,10 +67,9 @@ std::map<std::string, FloatTensor> ToFloatTensors(const std::map<std::string, to
 }
 
 void WriteStateDict(const std::string& path, const std::map<std::string, torch::Tensor>& state) {
-  c10::Dict<std::string, torch::Tensor> dict;
-  for (const auto& [name, tensor] : state) dict.insert(name, tensor);
-  const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
-  WriteFileAtomically(path, std::string(bytes.begin(), bytes.end()));
+  std::vector<std::pair<std::string, FloatTensor>> tensors;
+  for (auto& [name, tensor] : ToFloatTensors(state)) tensors.emplace_back(name, std::move(tensor));
+  WriteTorchStateDict(path, tensors);
 }
 
 struct MemberResult {

@@ -4,6 +4,8 @@
 #include <unistd.h>
 #include <zip.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "common/file_util.h"
@@ -84,6 +86,50 @@ TEST(TorchStateDict, DeepAndCyclicPicklesAreErrorsNotCrashes) {
   EXPECT_EQ(ErrorOf([&] { ReadTorchStateDict(many_path); }),
             many_path + ": data.pkl holds more than 1000000 values; not a state_dict");
   for (const std::string& p : {deep_path, cyclic_path, many_path}) std::filesystem::remove(p);
+}
+
+// What WriteTorchStateDict writes reads back exactly, scalars and empty
+// tensors included.
+TEST(TorchStateDict, WrittenFilesReadBackExactly) {
+  const std::vector<std::pair<std::string, FloatTensor>> tensors = {
+      {"features.0.weight", {{2, 3, 1, 1}, {1.5f, -2.25f, 3e-8f, 4e20f, -0.0f, 6.0f}}},
+      {"features.0.bias", {{2}, {0.125f, -7.0f}}},
+      {"scale", {{}, {3.0f}}},
+      {"empty", {{0, 4}, {}}},
+  };
+  const std::string path = testing::UniqueTempPath("written.pt");
+  WriteTorchStateDict(path, tensors);
+  const auto read = ReadTorchStateDict(path);
+  ASSERT_EQ(read.size(), tensors.size());
+  for (const auto& [name, tensor] : tensors) {
+    EXPECT_EQ(read.at(name).shape, tensor.shape) << name;
+    EXPECT_EQ(read.at(name).values, tensor.values) << name;
+  }
+  std::filesystem::remove(path);
+  EXPECT_EQ(ErrorOf([&] { WriteTorchStateDict(path, {{"w", {{2, 2}, {1.0f}}}}); }),
+            path + ": tensor 'w' has 1 values for its shape of 4");
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+// Python reads them with torch.load(weights_only=True), the default since
+// torch 2.6, in the order written. torch::pickle_save's files fail there.
+TEST(TorchStateDict, PythonLoadsWrittenFilesWithWeightsOnly) {
+  if (std::system("/usr/bin/python3 -c 'import torch' 2>/dev/null") != 0) {
+    if (std::getenv("CI") != nullptr) FAIL() << "python3-torch is not installed (setup.sh installs it)";
+    GTEST_SKIP() << "python3-torch is not installed";
+  }
+  const std::string path = testing::UniqueTempPath("python.pt");
+  WriteTorchStateDict(path, {{"b", {{2, 2}, {1.0f, 2.0f, 3.0f, 4.5f}}}, {"a", {{3}, {-1.0f, 0.5f, 0.25f}}}});
+  const std::string command = "/usr/bin/python3 -c \"import torch; s = torch.load('" + path +
+                              "', weights_only=True); print(' '.join('%s:%s:%g' % (k, tuple(v.shape), "
+                              "v.sum().item()) for k, v in s.items()))\"";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  char buffer[256] = {};
+  ASSERT_NE(fgets(buffer, sizeof buffer, pipe), nullptr);
+  ASSERT_EQ(pclose(pipe), 0);
+  EXPECT_EQ(std::string(buffer), "b:(2, 2):10.5 a:(3,):-0.25\n");
+  std::filesystem::remove(path);
 }
 
 TEST(TorchStateDict, MlpShapesMustChain) {
