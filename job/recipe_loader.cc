@@ -107,7 +107,8 @@ namespace {
 // `resolutions`, which restricts the space.
 const std::vector<std::string> kSearchOptionKeys = {"population_size",      "generations",     "parent_ratio",
                                                     "mutation_ratio",       "mutation_probability",
-                                                    "tournament_size",      "max_resample_tries", "evaluations"};
+                                                    "mutation",             "tournament_size",
+                                                    "max_resample_tries",   "evaluations"};
 
 // "constrained_evolution and nsga2": the algorithms that read `option`.
 std::string AlgorithmsUsing(const std::string& option) {
@@ -151,6 +152,11 @@ void ReadSearch(const YamlNode& node, Recipe* recipe) {
   s.parent_ratio = node.DoubleOr("parent_ratio", s.parent_ratio, 1e-9, 1.0);
   s.mutation_ratio = node.DoubleOr("mutation_ratio", s.mutation_ratio, 0.0, 1.0);
   s.mutation_probability = node.DoubleOr("mutation_probability", s.mutation_probability, 0.0, 1.0);
+  if (const auto mutation = node.Find("mutation")) {
+    StringToMutationScope(mutation->AsChoice({MutationScopeToString(MutationScope::kPerGene),
+                                              MutationScopeToString(MutationScope::kPerBlock)}),
+                          &s.mutation);
+  }
   s.max_resample_tries = static_cast<int>(node.IntOr("max_resample_tries", s.max_resample_tries, 1, 10000000));
   s.evaluations = node.IntOr("evaluations", s.evaluations, 1, kMaxEvaluations);
   if (SearchStrategy::IsMultiObjective(algorithm) && s.population_size > kMaxMultiObjectivePopulation) {

@@ -69,7 +69,7 @@ Candidate SearchContext::SampleFeasible() {
 Candidate SearchContext::MutateFeasible(const Candidate& parent, double probability) {
   for (int attempt = 0; attempt < options_.max_resample_tries; ++attempt) {
     Candidate child{parent.genome};
-    space_.Mutate(&child.genome, probability, state_.rng);
+    space_.Mutate(&child.genome, probability, state_.rng, options_.mutation);
     if (evaluator_.CheckConstraints(child.genome)) return child;
   }
   return parent;

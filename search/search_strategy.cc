@@ -30,12 +30,12 @@ const std::vector<Registration>& Registry() {
   using A = SearchAlgorithm;
   static const std::vector<Registration> registry = {
       {A::kConstrainedEvolution, "constrained_evolution", CreateConstrainedEvolution, false,
-       {"population_size", "generations", "parent_ratio", "mutation_ratio", "mutation_probability",
+       {"population_size", "generations", "parent_ratio", "mutation_ratio", "mutation_probability", "mutation",
         "max_resample_tries"}},
       {A::kRegularizedEvolution, "regularized_evolution", CreateRegularizedEvolution, false,
-       {"population_size", "generations", "mutation_probability", "tournament_size"}},
+       {"population_size", "generations", "mutation_probability", "mutation", "tournament_size"}},
       {A::kNsga2, "nsga2", CreateNsga2, true,
-       {"population_size", "generations", "parent_ratio", "mutation_ratio", "mutation_probability"}},
+       {"population_size", "generations", "parent_ratio", "mutation_ratio", "mutation_probability", "mutation"}},
       {A::kRandom, "random", CreateRandomSearch, false, {"evaluations"}},
       {A::kExhaustive, "exhaustive", CreateExhaustiveSearch, false, {}},
   };

@@ -29,6 +29,8 @@
 #include <string>
 #include <vector>
 
+#include "space/search_space.h"
+
 namespace edgenas {
 
 class SearchContext;
@@ -54,7 +56,8 @@ class SearchStrategy {
     int generations = 500;              // evolutionary algorithms, >= 1
     double parent_ratio = 0.25;         // constrained_evolution, nsga2: share of the population kept as parents, (0, 1]
     double mutation_ratio = 0.5;        // constrained_evolution, nsga2: share of children made by mutation, [0, 1]
-    double mutation_probability = 0.1;  // per gene, [0, 1]
+    double mutation_probability = 0.1;  // per gene (or block, by `mutation`), [0, 1]
+    MutationScope mutation = MutationScope::kPerGene;  // evolutionary algorithms: what a mutation draw resamples
     int tournament_size = 25;           // regularized_evolution: candidates per tournament, 2..population_size
     int max_resample_tries = 500;       // tries to make a child that meets the cost constraints, >= 1
     int64_t evaluations = 10000;        // random: networks to sample, 1..kMaxEvaluations

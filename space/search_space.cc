@@ -20,6 +20,20 @@ const char* GeneKindToString(GeneKind kind) {
   return "?";
 }
 
+const char* MutationScopeToString(MutationScope scope) {
+  return scope == MutationScope::kPerBlock ? "per_block" : "per_gene";
+}
+
+bool StringToMutationScope(const std::string& name, MutationScope* scope) {
+  for (MutationScope s : {MutationScope::kPerGene, MutationScope::kPerBlock}) {
+    if (name == MutationScopeToString(s)) {
+      *scope = s;
+      return true;
+    }
+  }
+  return false;
+}
+
 int MakeDivisible(double v, int divisor) {
   int rounded = std::max(divisor, static_cast<int>(v + divisor / 2.0) / divisor * divisor);
   if (rounded < 0.9 * v) rounded += divisor;
@@ -418,9 +432,23 @@ Genome SearchSpace::Sample(Rng& rng) const {
   return genome;
 }
 
-void SearchSpace::Mutate(Genome* genome, double probability, Rng& rng) const {
+void SearchSpace::Mutate(Genome* genome, double probability, Rng& rng, MutationScope scope) const {
+  if (scope == MutationScope::kPerGene) {
+    for (size_t i = 0; i < genes_.size(); ++i) {
+      if (rng.Bernoulli(probability)) genome->genes[i] = static_cast<uint8_t>(rng.UniformInt(genes_[i].cardinality));
+    }
+    return;
+  }
   for (size_t i = 0; i < genes_.size(); ++i) {
+    if (genes_[i].block >= 0) continue;
     if (rng.Bernoulli(probability)) genome->genes[i] = static_cast<uint8_t>(rng.UniformInt(genes_[i].cardinality));
+  }
+  for (const BlockSlot& slot : block_slots_) {
+    if (!rng.Bernoulli(probability)) continue;
+    genome->genes[slot.first_gene] = static_cast<uint8_t>(rng.UniformInt(genes_[slot.first_gene].cardinality));
+    if (slot.second_gene >= 0) {
+      genome->genes[slot.second_gene] = static_cast<uint8_t>(rng.UniformInt(genes_[slot.second_gene].cardinality));
+    }
   }
 }
 

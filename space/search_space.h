@@ -82,6 +82,14 @@ struct SpaceSpec {
 enum class GeneKind { kResolution, kDepth, kKernel, kExpand, kOperator };
 const char* GeneKindToString(GeneKind kind);
 
+// What one draw of a mutation resamples: each gene on its own ("per_gene"), or
+// a block's genes together, as Once-for-All's search resamples a block's
+// (kernel, expand) pair ("per_block"; resolution and depth genes stay on their own).
+enum class MutationScope { kPerGene, kPerBlock };
+const char* MutationScopeToString(MutationScope scope);
+// False if `name` is neither "per_gene" nor "per_block".
+bool StringToMutationScope(const std::string& name, MutationScope* scope);
+
 struct Gene {
   GeneKind kind;
   int stage = -1;  // -1 for the resolution gene
@@ -180,8 +188,9 @@ class SearchSpace {
 
   // Every gene uniformly at random.
   Genome Sample(Rng& rng) const;
-  // Each gene is resampled uniformly with `probability` (it may keep its value).
-  void Mutate(Genome* genome, double probability, Rng& rng) const;
+  // Each gene (or each block's genes together, by `scope`) is resampled
+  // uniformly with `probability` (it may keep its value).
+  void Mutate(Genome* genome, double probability, Rng& rng, MutationScope scope = MutationScope::kPerGene) const;
   // Uniform crossover: each gene from either parent with probability 1/2.
   Genome Crossover(const Genome& a, const Genome& b, Rng& rng) const;
   // All genomes in gene order (only canonical ones if asked). Throws Error if

@@ -141,6 +141,33 @@ TEST(SearchSpace, EnumerationRefusesLargeSpaces) {
   }
 }
 
+// Per-block mutation resamples a block's kernel and expand ratio together
+// (Once-for-All's search): both change at once about as often as either one
+// does, where per-gene mutation needs two draws for that.
+TEST(SearchSpace, PerBlockMutationResamplesKernelAndExpandTogether) {
+  const SearchSpace space = LoadSpace("ofa_mbv3_w1.2");
+  const BlockSlot& slot = space.block_slots()[0];
+  ASSERT_GE(slot.second_gene, 0);
+  for (MutationScope scope : {MutationScope::kPerGene, MutationScope::kPerBlock}) {
+    Rng rng(11);
+    int kernel_changed = 0, both_changed = 0;
+    const int trials = 20000;
+    for (int t = 0; t < trials; ++t) {
+      const Genome parent = space.Sample(rng);
+      Genome child = parent;
+      space.Mutate(&child, 0.1, rng, scope);
+      const bool kernel = child.genes[slot.first_gene] != parent.genes[slot.first_gene];
+      const bool expand = child.genes[slot.second_gene] != parent.genes[slot.second_gene];
+      kernel_changed += kernel;
+      both_changed += kernel && expand;
+    }
+    // P(kernel changes) = 0.1 * 2/3 either way; P(both) = 0.1 * 4/9 per block, 0.01 * 4/9 per gene.
+    EXPECT_NEAR(kernel_changed / double(trials), 0.0667, 0.008) << MutationScopeToString(scope);
+    EXPECT_NEAR(both_changed / double(trials), scope == MutationScope::kPerBlock ? 0.0444 : 0.00444, 0.006)
+        << MutationScopeToString(scope);
+  }
+}
+
 TEST(SearchSpace, OfaSizeAndCanonicalFormOfUnusedBlocks) {
   const SearchSpace space = LoadSpace("ofa_mbv3_w1.2");
   // Per stage: 9^2 + 9^3 + 9^4 distinct block settings; 17 resolutions.
