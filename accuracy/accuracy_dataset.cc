@@ -94,7 +94,7 @@ void ImportNasBenchMacro(const std::string& json_path, const SearchSpace& space,
   try {
     root = nlohmann::json::parse(ReadFile(json_path));
   } catch (const nlohmann::json::exception& e) {
-    EDGENAS_THROW_FMT("{}: not valid JSON: {}", json_path, e.what());
+    EDGENAS_THROW_FMT("{}: not valid JSON: {}", json_path, JsonErrorReason(e.what()));
   }
   EDGENAS_THROW_IF_NOT_FMT(root.is_object(), "{}: expected NAS-Bench-Macro's object of arch -> results", json_path);
   AccuracyDataset data;

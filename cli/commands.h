@@ -22,6 +22,9 @@ class Interrupted : public std::runtime_error {
 
 // Checks a --device flag that names a new profile's folder (IsSafeName).
 CLI::Validator DeviceNameValidator();
+// Checks a flag that takes a whole number 0 or more (seeds, counts), saying so
+// in words (CLI11's NonNegativeNumber prints its range as a 300-digit float).
+CLI::Validator NonNegativeIntegerValidator();
 
 // --out (default <DataRoot()>/hw_profiles) and --replace, for the commands that write a profile.
 void AddProfileOutputOptions(CLI::App* command, std::string* out_root, bool* replace);

@@ -183,7 +183,7 @@ void AddPredictorTrainCommands(CLI::App& app) {
                     "Train on this many random networks of the data and write the rest to <out>/held_out.csv "
                     "(default: all)");
   train->add_option("--seed", t->training.seed, "Seeds the split, initialisation and minibatches")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeIntegerValidator());
   train->add_option("--encoding", t->encoding, "one_hot or ofa_mbv3 (default: ofa_mbv3 for OFA spaces)")
       ->check(CLI::IsMember({"one_hot", "ofa_mbv3"}));
   train->add_flag("--replace", t->replace, "Overwrite an existing predictor folder");

@@ -120,6 +120,16 @@ CLI::Validator DeviceNameValidator() {
       "NAME");
 }
 
+CLI::Validator NonNegativeIntegerValidator() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        const bool digits = !value.empty() && value.size() <= 20 &&
+                            value.find_first_not_of("0123456789") == std::string::npos;
+        return digits ? "" : "expected a whole number 0 or more, got '" + Printable(value, 40) + "'";
+      },
+      "");
+}
+
 void AddProfileOutputOptions(CLI::App* command, std::string* out_root, bool* replace) {
   *out_root = DataRoot() + "/hw_profiles";
   command->add_option("--out", *out_root, "Folder that holds the profile folders")->capture_default_str();
@@ -164,7 +174,7 @@ void AddProfileCommands(CLI::App& app) {
       ->check(CLI::Range(0, 1000))
       ->check([](const std::string& value) { return value == "1" ? "one fold leaves nothing to train on: 0 or 2 or more" : ""; });
   fit->add_option("--seed", f->fit.seed, "Shuffles the folds")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeIntegerValidator());
   AddProfileOutputOptions(fit, &f->out_root, &f->replace);
   fit->callback([f] { Fit(*f); });
 }

@@ -100,7 +100,7 @@ void AddSpaceCommands(CLI::App& app) {
   sample->add_option("-n,--count", o->count, "How many")->capture_default_str()->check(CLI::Range(1, 10000000));
   sample->add_option("--seed", o->seed, "Random seed; the same seed gives the same architectures")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeIntegerValidator());
   sample->add_flag("--canonical", o->canonical, "Print each in canonical form (identities at the end of a stage)");
   sample->add_flag("--json", o->json, "Once-for-All JSON instead of arch strings (factored spaces)");
   sample->callback([o] { SampleArchs(*o); });

@@ -123,9 +123,9 @@ int main(int argc, char** argv) {
       ->check([](const std::string& value) {
         return value == "0" || value == "1" || value == "2" ? "must be 0 or at least 3" : "";
       })
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeIntegerValidator());
   measure->add_option("--seed", m->seed, "Picks the calibration networks")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeIntegerValidator());
   AddProfileOutputOptions(measure, &m->out_root, &m->replace);
   measure->add_flag("--resume", m->resume, "Keep the layers an interrupted run already timed");
   AddTimerOptions(measure, &m->timer);
@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
   validate->add_option("--space,-s", v->space, "Space to sample from")->required();
   validate->add_option("-n,--count", v->count, "Networks to time")->capture_default_str();
   validate->add_option("--seed", v->seed, "Picks the networks")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeIntegerValidator());
   validate->add_option("--svg", v->svg, "Write a predicted-vs-measured scatter plot here");
   validate->add_flag("--interpolate-missing", v->interpolate_missing,
                      "Estimate keys the profile lacks from their neighbours in channel count (to test that estimate)");

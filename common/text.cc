@@ -89,6 +89,15 @@ std::string Printable(std::string_view text, size_t max_chars) {
   return out;
 }
 
+std::string JsonErrorReason(const char* what) {
+  std::string_view text(what);
+  if (text.rfind("[json.exception.", 0) == 0) {
+    const size_t end = text.find("] ");
+    if (end != std::string_view::npos) text.remove_prefix(end + 2);
+  }
+  return Printable(text, 200);
+}
+
 bool IsSafeName(std::string_view name) {
   if (name.empty() || name.size() > 255 || name == "." || name == "..") return false;
   for (char c : name) {

@@ -26,6 +26,10 @@ std::vector<std::string> SplitString(std::string_view text, char separator);
 // \xNN, and at most `max_chars` of it, then "... (N more bytes)".
 std::string Printable(std::string_view text, size_t max_chars = 80);
 
+// nlohmann::json's exception text without its "[json.exception.parse_error.101] "
+// tag, Printable (its messages quote what they read): "parse error at line 2, ...".
+std::string JsonErrorReason(const char* what);
+
 // True for a name that is safe as one path component: 1 to 255 characters,
 // each a letter, digit, '_', '-' or '.', and not "." or "..". Job and device
 // names are such names.

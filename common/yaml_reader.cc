@@ -1,7 +1,9 @@
 #include "common/yaml_reader.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -26,14 +28,25 @@ YamlNode YamlNode::LoadFile(const std::string& path) { return LoadString(ReadFil
 
 YamlNode YamlNode::LoadString(const std::string& text, const std::string& source_name) {
   auto file = std::make_shared<const std::string>(source_name);
+  // yaml-cpp reads past a NUL byte as an odd character; say what it is.
+  if (const size_t nul = text.find('\0'); nul != std::string::npos) {
+    const size_t line_start = text.rfind('\n', nul);
+    const size_t column = line_start == std::string::npos ? nul : nul - line_start - 1;
+    EDGENAS_THROW_FMT("{}:{}:{}: a NUL byte; a YAML file is text", source_name,
+                      std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n') + 1, column + 1);
+  }
   try {
     YAML::Node root = YAML::Load(text);
     YAML::Mark start;
     start.line = 0;
     start.column = 0;
     return YamlNode(root, file, "(top level)", start);
+  } catch (const YAML::DeepRecursion& e) {
+    EDGENAS_THROW_FMT("{}:{}:{}: YAML nested more than {} levels deep", source_name, e.mark.line + 1,
+                      e.mark.column + 1, e.depth());
   } catch (const YAML::ParserException& e) {
-    EDGENAS_THROW_FMT("{}:{}:{}: YAML syntax error: {}", source_name, e.mark.line + 1, e.mark.column + 1, e.msg);
+    EDGENAS_THROW_FMT("{}:{}:{}: YAML syntax error: {}", source_name, e.mark.line + 1, e.mark.column + 1,
+                      Printable(e.msg, 200));
   }
 }
 

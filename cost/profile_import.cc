@@ -42,7 +42,7 @@ std::vector<std::string> ImportHwNasBench(const std::string& json_path, const st
   try {
     json = nlohmann::json::parse(ReadFile(json_path));
   } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for numbers too large
-    EDGENAS_THROW_FMT("{}: not valid JSON: {}", json_path, e.what());
+    EDGENAS_THROW_FMT("{}: not valid JSON: {}", json_path, JsonErrorReason(e.what()));
   }
   for (const HwNasBenchDevice& d : kHwNasBenchDevices) {
     CheckProfileFolderFree((fs::path(out_root) / d.device).string(), replace);  // all or none

@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/text.h"
 
 namespace edgenas {
 
@@ -74,7 +75,7 @@ nlohmann::json ReadJson(const std::string& folder) {
                              "{}: unknown checkpoint format (this edgenas writes format {})", path, kCheckpointFormat);
     return j;
   } catch (const nlohmann::json::exception& e) {
-    EDGENAS_THROW_FMT("{}: damaged checkpoint: {}", path, e.what());
+    EDGENAS_THROW_FMT("{}: damaged checkpoint: {}", path, JsonErrorReason(e.what()));
   }
 }
 
@@ -125,7 +126,7 @@ SearchState Checkpointer::Read(const SearchSpace& space) const {
     for (const auto& g : j.at("population")) s.population.push_back(Candidate{HexToGenome(g.get<std::string>(), space, file)});
     for (const auto& r : j.at("history")) s.history.push_back(HistoryFromJson(r));
   } catch (const nlohmann::json::exception& e) {
-    EDGENAS_THROW_FMT("{}: damaged checkpoint: {}", file, e.what());
+    EDGENAS_THROW_FMT("{}: damaged checkpoint: {}", file, JsonErrorReason(e.what()));
   }
   return s;
 }
@@ -139,7 +140,7 @@ std::string Checkpointer::RecipeOf(const std::string& folder) {
   try {
     return ReadJson(folder).at("recipe").get<std::string>();
   } catch (const nlohmann::json::exception& e) {
-    EDGENAS_THROW_FMT("{}/checkpoint.json: damaged checkpoint: {}", folder, e.what());
+    EDGENAS_THROW_FMT("{}/checkpoint.json: damaged checkpoint: {}", folder, JsonErrorReason(e.what()));
   }
 }
 

@@ -21,6 +21,9 @@ namespace edgenas {
 
 namespace {
 
+// Longer than any network of any space needs (Once-for-All JSON: ~250 bytes).
+constexpr size_t kMaxArchStringLength = 4096;
+
 std::string FormatValue(double value) { return fmt::format("{:g}", value); }
 
 template <typename T>
@@ -80,7 +83,19 @@ int SearchSpace::ParseResolutionPrefix(const std::string& arch, std::string* bod
 Genome SearchSpace::Parse(const std::string& arch) const {
   const size_t start = arch.find_first_not_of(" \t\n");
   EDGENAS_THROW_IF_NOT_FMT(start != std::string::npos, "empty arch string for space '{}'", spec_.name);
+  // Arch strings and Once-for-All JSON are short ASCII; the messages below quote them whole.
+  EDGENAS_THROW_IF_NOT_FMT(arch.size() <= kMaxArchStringLength,
+                           "arch string for space '{}' is {} bytes long; at most {} were expected", spec_.name,
+                           arch.size(), kMaxArchStringLength);
   if (arch[start] == '{') return ParseOfaJson(arch);
+  const auto odd = std::find_if(arch.begin(), arch.end(), [](unsigned char c) { return c < 0x20 || c >= 0x7f; });
+  if (odd != arch.end()) {
+    // Position in characters, not bytes: UTF-8 continuation bytes start no character.
+    const size_t position = 1 + std::count_if(arch.begin(), odd, [](unsigned char c) { return (c & 0xC0) != 0x80; });
+    EDGENAS_THROW_FMT("arch '{}' for space '{}': character {} is not printable ASCII; arch strings use letters, "
+                      "digits, '.' and '-'",
+                      Printable(arch, 60), spec_.name, position);
+  }
   std::string body;
   const int resolution_index = ParseResolutionPrefix(arch, &body);
   Genome genome = factored_ ? ParseFactored(arch, body) : ParseOperatorDigits(arch, body);
@@ -158,7 +173,7 @@ Genome SearchSpace::ParseOfaJson(const std::string& text) const {
   try {
     json = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for numbers too large
-    EDGENAS_THROW_FMT("arch JSON for space '{}' is not valid JSON: {}", spec_.name, Printable(e.what(), 200));
+    EDGENAS_THROW_FMT("arch JSON for space '{}' is not valid JSON: {}", spec_.name, JsonErrorReason(e.what()));
   }
   const size_t stages = spec_.stages.size();
   // One entry per block slot, stage after stage (Once-for-All's spaces give every stage the same maximum depth).
