@@ -109,11 +109,11 @@ PredictorInfo ReadPredictorInfo(const std::string& folder) {
 }
 
 std::string ResolvePredictorFolder(const std::string& name_or_folder) {
-  if (fs::exists(fs::path(name_or_folder) / kInfoFile)) return name_or_folder;
+  if (PathExists(fs::path(name_or_folder) / kInfoFile)) return name_or_folder;
   EDGENAS_THROW_IF_NOT_FMT(name_or_folder.find('/') == std::string::npos, "predictor folder '{}' has no {}",
                            name_or_folder, kInfoFile);
   const std::string folder = (fs::path(BuiltinFolder()) / name_or_folder).string();
-  if (!fs::exists(fs::path(folder) / kInfoFile)) {
+  if (!PathExists(fs::path(folder) / kInfoFile)) {
     const std::vector<std::string> names = BuiltinPredictorNames();
     const std::string suggestion = ClosestMatch(name_or_folder, names);
     EDGENAS_THROW_FMT("unknown predictor '{}'{}: not a folder with {} nor a shipped predictor (shipped: {})",
@@ -127,7 +127,7 @@ std::vector<std::string> BuiltinPredictorNames() {
   std::vector<std::string> names;
   std::error_code error;
   for (const auto& entry : fs::directory_iterator(BuiltinFolder(), error)) {
-    if (fs::exists(entry.path() / kInfoFile)) names.push_back(entry.path().filename().string());
+    if (PathExists(entry.path() / kInfoFile)) names.push_back(entry.path().filename().string());
   }
   std::sort(names.begin(), names.end());
   return names;

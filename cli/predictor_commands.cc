@@ -104,7 +104,7 @@ void Import(const ImportOptions& o) {
   // Check before writing anything: the weights must read and fit the features.
   const Mlp mlp = Mlp::FromStateDict(ReadTorchStateDict(o.weights), o.weights);
   AccuracyPredictor(space, info.encoding, {mlp}, info.accuracy_offset, info.accuracy_scale);
-  EDGENAS_THROW_IF_NOT_FMT(o.replace || !fs::exists(fs::path(o.out) / "predictor.yaml"),
+  EDGENAS_THROW_IF_NOT_FMT(o.replace || !PathExists(fs::path(o.out) / "predictor.yaml"),
                            "{} already holds a predictor (pass --replace to overwrite it)", o.out);
   WriteFileAtomically((fs::path(o.out) / "mlp_0.pt").string(), ReadFile(o.weights));
   WritePredictorInfo(o.out, info);

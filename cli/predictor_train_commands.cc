@@ -57,7 +57,7 @@ void Train(const TrainOptions& o) {
   FeatureEncoding encoding = FeatureEncoder::DefaultFor(space);
   if (!o.encoding.empty()) StringToFeatureEncoding(o.encoding, &encoding);  // CLI11 checked the name
   const AccuracyDataset all = LoadAccuracyDataset(o.data, space);
-  EDGENAS_THROW_IF_NOT_FMT(o.replace || !fs::exists(fs::path(o.out) / "predictor.yaml"),
+  EDGENAS_THROW_IF_NOT_FMT(o.replace || !PathExists(fs::path(o.out) / "predictor.yaml"),
                            "{} already holds a predictor (pass --replace to overwrite it)", o.out);
   EDGENAS_THROW_IF_NOT_FMT(o.networks >= 0 && static_cast<size_t>(o.networks) <= all.size(),
                            "--networks {} but {} has {} distinct networks", o.networks, o.data, all.size());

@@ -84,7 +84,7 @@ void Search(const SearchCommandOptions& o) {
                              "{} holds an unfinished run: resume it with `edgenas search --resume {}`, or delete the "
                              "folder to start again",
                              folder, folder);
-    EDGENAS_THROW_IF_NOT_FMT(o.force || !fs::exists(fs::path(folder) / "summary.json"),
+    EDGENAS_THROW_IF_NOT_FMT(o.force || !PathExists(fs::path(folder) / "summary.json"),
                              "{} holds a finished job; pass --force to overwrite it, or --output another folder",
                              folder);
   }

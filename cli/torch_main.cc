@@ -35,10 +35,10 @@ void AddTimerOptions(CLI::App* command, TimerOptions* timer) {
 
 void Measure(const MeasureOptions& o) {
   const std::filesystem::path folder = std::filesystem::path(o.out_root) / o.device;
-  EDGENAS_THROW_IF_NOT_FMT(o.replace || o.resume || !std::filesystem::exists(folder / "profile.yaml"),
+  EDGENAS_THROW_IF_NOT_FMT(o.replace || o.resume || !PathExists(folder / "profile.yaml"),
                            "{} already holds a profile; pass --resume to complete it or --replace to measure anew",
                            folder.string());
-  EDGENAS_THROW_IF_NOT_FMT(o.replace || o.resume || !std::filesystem::exists(folder / "tables"),
+  EDGENAS_THROW_IF_NOT_FMT(o.replace || o.resume || !PathExists(folder / "tables"),
                            "{} holds an interrupted measurement; pass --resume to continue it or --replace to start "
                            "over",
                            folder.string());

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/text.h"
 
 namespace edgenas {
 
@@ -123,6 +124,24 @@ FolderLock::~FolderLock() {
   }
   ::close(fd_);  // releases the lock
 }
+
+namespace {
+
+std::filesystem::file_status StatusOrThrow(const std::string& path) {
+  std::error_code error;
+  const std::filesystem::file_status status = std::filesystem::status(path, error);
+  if (error && error != std::errc::no_such_file_or_directory && error != std::errc::not_a_directory &&
+      error != std::errc::filename_too_long) {
+    EDGENAS_THROW_FMT("{}: cannot look: {}", Printable(path, 200), error.message());
+  }
+  return status;
+}
+
+}  // namespace
+
+bool PathExists(const std::string& path) { return std::filesystem::exists(StatusOrThrow(path)); }
+
+bool IsFolder(const std::string& path) { return std::filesystem::is_directory(StatusOrThrow(path)); }
 
 std::string ReadFile(const std::string& path) {
   std::error_code error;

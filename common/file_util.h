@@ -41,6 +41,15 @@ constexpr uintmax_t kMaxReadBytes = uintmax_t{256} << 20;
 // open file"), or says the path is a folder, a device, or larger than kMaxReadBytes.
 std::string ReadFile(const std::string& path);
 
+// Whether `path` exists (following links). False also when a part of it is
+// not a folder or the name is too long for the file system, which is "not
+// there" for a path a user typed; any other failure to look (no permission to
+// search a folder, an I/O error) is an Error naming the path. Use these, not
+// std::filesystem::exists, which throws filesystem_error on all of them.
+bool PathExists(const std::string& path);
+// Whether `path` is a folder (following links); failures as PathExists.
+bool IsFolder(const std::string& path);
+
 // True if `text` names a file rather than a built-in item: it contains '/' or
 // ends in .yaml or .yml.
 bool LooksLikePath(const std::string& text);

@@ -143,7 +143,7 @@ HardwareProfile LoadHardwareProfile(const std::string& folder) {
     }
     for (const auto& [r, file] : files) {
       const std::string table_path = (fs::path(folder) / file.AsString()).string();
-      if (!fs::exists(table_path)) file.Fail(fmt::format("table file '{}' not found", table_path));
+      if (!PathExists(table_path)) file.Fail(fmt::format("table file '{}' not found", table_path));
       table.by_resolution[r] = ReadTable(table_path);
     }
     // One number for every resolution, or one per resolution.
@@ -180,7 +180,7 @@ std::vector<std::string> BuiltinProfileNames() {
   std::vector<std::string> names;
   std::error_code error;
   for (const auto& entry : fs::directory_iterator(fs::path(DataRoot()) / "hw_profiles", error)) {
-    if (fs::exists(entry.path() / "profile.yaml")) names.push_back(entry.path().filename().string());
+    if (PathExists(entry.path() / "profile.yaml")) names.push_back(entry.path().filename().string());
   }
   std::sort(names.begin(), names.end());
   return names;
@@ -188,7 +188,7 @@ std::vector<std::string> BuiltinProfileNames() {
 
 HardwareProfile LoadBuiltinProfile(const std::string& device) {
   const std::string folder = BuiltinProfileFolder(device);
-  if (device.empty() || !fs::exists(fs::path(folder) / "profile.yaml")) {
+  if (device.empty() || !PathExists(fs::path(folder) / "profile.yaml")) {
     const std::vector<std::string> names = BuiltinProfileNames();
     const std::string suggestion = ClosestMatch(device, names);
     EDGENAS_THROW_FMT("unknown device '{}'{}: there is no hw_profiles/{}/profile.yaml (devices: {})", device,
@@ -277,7 +277,7 @@ void WriteTableFile(const std::string& path, const TableEntries& entries) {
 }
 
 void CheckProfileFolderFree(const std::string& folder, bool replace) {
-  if (!replace && fs::exists(fs::path(folder) / "profile.yaml")) throw ProfileExistsError(folder);
+  if (!replace && PathExists(fs::path(folder) / "profile.yaml")) throw ProfileExistsError(folder);
 }
 
 void CheckDeviceName(const std::string& device) {
@@ -312,7 +312,7 @@ std::string WriteProfileFolder(const std::string& out_root, const std::string& d
     throw;
   }
   fs::path aside;
-  if (fs::exists(folder)) {
+  if (PathExists(folder)) {
     aside = fresh("replaced");
     fs::rename(folder, aside / device);
   }

@@ -96,11 +96,11 @@ void ImportPublishedTables(const PublishedTableImport& r, const std::string& out
   const SearchSpace space = LoadSpace(r.space);
   std::map<int, fs::path> tables;  // resolution -> source file
   if (format == LutKeyFormat::kOfa) {
-    EDGENAS_THROW_IF_NOT_FMT(fs::is_directory(r.input), "{}: expected a folder of <resolution>_lookup_table.yaml files",
+    EDGENAS_THROW_IF_NOT_FMT(IsFolder(r.input), "{}: expected a folder of <resolution>_lookup_table.yaml files",
                              r.input);
     for (int resolution : space.spec().resolutions) {
       const fs::path file = fs::path(r.input) / fmt::format("{}_lookup_table.yaml", resolution);
-      if (fs::exists(file)) tables[resolution] = file;
+      if (PathExists(file)) tables[resolution] = file;
     }
     EDGENAS_THROW_IF_NOT_FMT(!tables.empty(), "{}: no <resolution>_lookup_table.yaml for any resolution of space '{}'",
                              r.input, r.space);

@@ -199,7 +199,7 @@ Metric ReadMetric(const YamlNode& node, const std::string& text) {
     node.Fail(fmt::format("device '{}' in '{}' is not a name: letters, digits, '_', '-' and '.', not '.' or '..'",
                           Printable(m.device), Printable(text)));
   }
-  if (!fs::exists(fs::path(BuiltinProfileFolder(m.device)) / "profile.yaml")) {
+  if (!PathExists(fs::path(BuiltinProfileFolder(m.device)) / "profile.yaml")) {
     node.Fail(fmt::format("unknown device '{}' in '{}': there is no hardware profile hw_profiles/{}/profile.yaml",
                           m.device, text, m.device));
   }
@@ -268,7 +268,9 @@ std::string ReadSpaceReference(const YamlNode& node, const std::string& recipe_p
     }
   }
   const std::string path = ResolvePath(recipe_path, text);
-  if (!fs::exists(path)) node.Fail(fmt::format("space file '{}' not found (looked for {})", text, path));
+  if (!PathExists(path)) {
+    node.Fail(fmt::format("space file '{}' not found (looked for {})", Printable(text), Printable(path, 200)));
+  }
   return path;
 }
 

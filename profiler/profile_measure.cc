@@ -36,7 +36,7 @@ using Table = std::map<std::string, Entry>;  // sorted: stable files
 // The layers an interrupted run already timed.
 Table ReadMeasuredTable(const std::string& path) {
   Table table;
-  if (!fs::exists(path)) return table;
+  if (!PathExists(path)) return table;
   for (const auto& [key, fields] : ReadTableFile(path)) {
     const auto field = [&](const char* name) {
       const auto found = fields.find(name);
@@ -241,16 +241,16 @@ MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(
   std::string error;
   EDGENAS_THROW_IF_NOT_FMT(o.IsValid(&error), "{}", error);
   const fs::path folder = fs::path(o.out_root) / o.device;
-  EDGENAS_THROW_IF_NOT_FMT(o.replace || o.resume || !fs::exists(folder / "profile.yaml"),
+  EDGENAS_THROW_IF_NOT_FMT(o.replace || o.resume || !PathExists(folder / "profile.yaml"),
                            "{} already holds a profile (MeasureOptions::resume and ::replace are false)",
                            folder.string());
-  EDGENAS_THROW_IF_NOT_FMT(o.replace || o.resume || !fs::exists(folder / "tables"),
+  EDGENAS_THROW_IF_NOT_FMT(o.replace || o.resume || !PathExists(folder / "tables"),
                            "{} holds an interrupted measurement (MeasureOptions::resume and ::replace are false)",
                            folder.string());
   // --replace: the old profile moves aside into a fresh folder of this run's
   // and is removed once the new one is written; a run that dies leaves it there.
   fs::path aside;
-  if (o.replace && !o.resume && fs::exists(folder)) {
+  if (o.replace && !o.resume && PathExists(folder)) {
     std::string pattern = (fs::path(o.out_root) / fmt::format(".{}.replaced.XXXXXX", o.device)).string();
     EDGENAS_THROW_IF_NOT_FMT(::mkdtemp(pattern.data()) != nullptr, "{}: cannot create a folder", o.out_root);
     aside = pattern;

@@ -64,8 +64,8 @@ HistoryRow HistoryFromJson(const nlohmann::json& j) {
 // <folder>/checkpoint.json, parsed; says why if there is nothing to resume.
 nlohmann::json ReadJson(const std::string& folder) {
   const std::string path = (fs::path(folder) / "checkpoint.json").string();
-  if (!fs::exists(path)) {
-    EDGENAS_THROW_IF_NOT_FMT(!fs::exists(fs::path(folder) / "summary.json"),
+  if (!PathExists(path)) {
+    EDGENAS_THROW_IF_NOT_FMT(!PathExists(fs::path(folder) / "summary.json"),
                              "{}: the job has finished (summary.json is there); nothing to resume", folder);
     EDGENAS_THROW_FMT("{}: no checkpoint.json to resume from", folder);
   }
@@ -86,7 +86,7 @@ Checkpointer::Checkpointer(std::string folder, std::string recipe_path, std::str
 
 std::string Checkpointer::path() const { return (fs::path(folder_) / "checkpoint.json").string(); }
 
-bool Checkpointer::Exists() const { return fs::exists(path()); }
+bool Checkpointer::Exists() const { return PathExists(path()); }
 
 void Checkpointer::Write(const SearchState& s) const {
   nlohmann::json j;

@@ -157,7 +157,7 @@ std::vector<std::string> BuiltinSpaceNames() {
 
 std::string BuiltinSpacePath(const std::string& name) {
   const std::filesystem::path path = std::filesystem::path(DataRoot()) / "space" / "spaces" / (name + ".yaml");
-  return std::filesystem::exists(path) ? path.string() : "";
+  return PathExists(path) ? path.string() : "";
 }
 
 std::string SpaceFile(const std::string& name_or_path) {
