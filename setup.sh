@@ -20,7 +20,7 @@ esac
 packages=(
   build-essential cmake ninja-build pkg-config
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-  libtbb-dev libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev libzip-dev
+  libtbb-dev libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev libzip-dev zlib1g-dev
   libtorch-dev libopenblas0-pthread libonnx-dev libprotobuf-dev protobuf-compiler
   dataset-fashion-mnist python3-torch
   clang libclang-rt-14-dev
