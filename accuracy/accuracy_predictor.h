@@ -4,7 +4,7 @@
 // Why Eigen and not LibTorch: for a search generation (100 candidates) Eigen
 // is faster (bench/predictor_bench.cc; docs/predictors.md has the figures), and
 // the search binary stays free of LibTorch, whose loading alone costs 0.45 s.
-// Training is done with LibTorch (models/mlp_trainer.h); both read and write
+// Training is done with LibTorch (train/mlp_trainer.h); both read and write
 // the same PyTorch state_dict files.
 //
 // Determinism: candidates are evaluated in tiles of kTile columns, padding the

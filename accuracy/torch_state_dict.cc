@@ -488,6 +488,9 @@ class ZipWriter {
       EDGENAS_THROW_FMT("cannot add {} to a zip archive: {}", name, zip_strerror(archive_));
     }
     zip_set_file_compression(archive_, static_cast<zip_uint64_t>(index), ZIP_CM_STORE, 0);
+    // A fixed time stamp (1980-01-01, the zip format's first), so that the
+    // same tensors always make the same bytes.
+    zip_file_set_mtime(archive_, static_cast<zip_uint64_t>(index), 315532800, 0);
   }
 
   // The archive's bytes.

@@ -9,7 +9,7 @@
 #include <iterator>
 
 #include "common/file_util.h"
-#include "models/torch_threads.h"
+#include "models/torch_process.h"
 #include "accuracy/feature_encoder.h"
 #include "space/space_loader.h"
 

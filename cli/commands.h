@@ -3,6 +3,8 @@
 // throwing edgenas::Error (main prints it and exits 2).
 #pragma once
 
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
 #include <stdexcept>
 #include <string>
@@ -20,6 +22,23 @@ class Interrupted : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Catches SIGINT and SIGTERM while it lives, so that a long command can stop
+// at its next safe point (after a generation, an epoch) and save its state;
+// the previous handlers come back after. A second signal ends the process as
+// usual.
+class StopOnSignals {
+ public:
+  StopOnSignals();
+  ~StopOnSignals();
+  StopOnSignals(const StopOnSignals&) = delete;
+  StopOnSignals& operator=(const StopOnSignals&) = delete;
+  // The first signal caught since construction (SIGINT or SIGTERM), or 0.
+  static int received();
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
+};
+
 // Checks a --device flag that names a new profile's folder (IsSafeName).
 CLI::Validator DeviceNameValidator();
 // Checks a flag that takes a whole number 0 or more (seeds, counts), saying so
@@ -34,6 +53,7 @@ void AddRecipeCommands(CLI::App& app);   // recipe check
 void AddProfileCommands(CLI::App& app);  // profile list, import, fit
 void AddPredictorCommands(CLI::App& app);       // predictor list, predict, eval, import, import-nas-bench-macro
 void AddPredictorTrainCommands(CLI::App& app);  // predictor train, study (edgenas-torch)
+void AddTrainCommands(CLI::App& app);           // train (edgenas-torch)
 void AddSearchCommands(CLI::App& app);          // search
 
 }  // namespace edgenas

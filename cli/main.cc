@@ -25,8 +25,8 @@ int ExecTorchExecutable(char** argv) {
   const std::string torch = (self.parent_path() / "edgenas-torch").string();
   argv[0] = const_cast<char*>(torch.c_str());
   execv(torch.c_str(), argv);
-  std::fprintf(stderr, "'%s %s' needs %s, which this build lacks (configure with -DEDGENAS_WITH_TORCH=ON)\n", argv[1],
-               argv[2], torch.c_str());
+  std::fprintf(stderr, "'%s' needs %s, which this build lacks (configure with -DEDGENAS_WITH_TORCH=ON)\n", argv[1],
+               torch.c_str());
   return 2;
 }
 
@@ -46,7 +46,11 @@ int main(int argc, char** argv) {
   edgenas::AddSearchCommands(app);
   // Listed in --help here; run by edgenas-torch (handed over above).
   for (const edgenas::TorchCommand& c : edgenas::kTorchCommands) {
-    app.get_subcommand(c.group)->add_subcommand(c.name, c.description);
+    if (*c.name == '\0') {
+      app.add_subcommand(c.group, c.description);
+    } else {
+      app.get_subcommand(c.group)->add_subcommand(c.name, c.description);
+    }
   }
   return edgenas::RunApp(app, argc, argv);
 }

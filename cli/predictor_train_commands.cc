@@ -14,7 +14,7 @@
 #include "cli/torch_commands.h"
 #include "common/error.h"
 #include "common/file_util.h"
-#include "models/mlp_trainer.h"
+#include "train/mlp_trainer.h"
 #include "accuracy/predictor_evaluation.h"
 #include "space/space_loader.h"
 

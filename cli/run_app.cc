@@ -1,3 +1,4 @@
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -7,6 +8,37 @@
 #include "common/text.h"
 
 namespace edgenas {
+
+namespace {
+
+volatile std::sig_atomic_t received_signal = 0;
+
+void OnStopSignal(int signal) {
+  if (received_signal != 0) {  // the second one: end now, as without a handler
+    ::signal(signal, SIG_DFL);
+    ::raise(signal);
+    return;
+  }
+  received_signal = signal;
+}
+
+}  // namespace
+
+StopOnSignals::StopOnSignals() {
+  received_signal = 0;
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, &old_int_);
+  sigaction(SIGTERM, &action, &old_term_);
+}
+
+StopOnSignals::~StopOnSignals() {
+  sigaction(SIGINT, &old_int_, nullptr);
+  sigaction(SIGTERM, &old_term_, nullptr);
+}
+
+int StopOnSignals::received() { return received_signal; }
 
 int RunApp(CLI::App& app, int argc, char** argv) {
   try {

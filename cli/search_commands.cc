@@ -32,29 +32,6 @@ struct SearchCommandOptions {
 };
 
 // Set by SIGINT and SIGTERM; the search stops after the generation under way.
-volatile std::sig_atomic_t stop_signal = 0;
-
-void RequestStop(int signal) { stop_signal = signal; }
-
-// Catches SIGINT and SIGTERM while it lives; the previous handlers come back after.
-class StopOnSignals {
- public:
-  StopOnSignals() {
-    struct sigaction action {};
-    action.sa_handler = RequestStop;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &old_int_);
-    sigaction(SIGTERM, &action, &old_term_);
-  }
-  ~StopOnSignals() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-
- private:
-  struct sigaction old_int_ {}, old_term_ {};
-};
-
 void PrintProgress(const SearchProgress& p, bool terminal) {
   const double eta = p.generation > 0 ? p.elapsed_seconds * (p.generations - p.generation) / p.generation : 0;
   const std::string line = fmt::format("[generation {}/{}] {} | {:.1f} s, ETA {:.1f} s", p.generation, p.generations,
@@ -99,8 +76,7 @@ void Search(const SearchCommandOptions& o) {
   const bool terminal = isatty(fileno(stderr));
   if (!o.quiet) options.progress = [terminal](const SearchProgress& p) { PrintProgress(p, terminal); };
   const StopOnSignals signals;
-  stop_signal = 0;
-  options.stop_requested = [] { return stop_signal != 0; };
+  options.stop_requested = [] { return StopOnSignals::received() != 0; };
   SearchEngine engine(job.space(), evaluator, options);
   SearchResult result;
   if (resume) {
@@ -116,7 +92,7 @@ void Search(const SearchCommandOptions& o) {
     if (terminal && !o.quiet) fmt::print(stderr, "\n");
     throw Interrupted(fmt::format("interrupted after generation {} ({}); the state is saved: resume with `edgenas search "
                                   "--resume {}`",
-                                  result.generations, stop_signal == SIGTERM ? "SIGTERM" : "Ctrl-C", folder));
+                                  result.generations, StopOnSignals::received() == SIGTERM ? "SIGTERM" : "Ctrl-C", folder));
   }
   const ResultContext context{job, evaluator, EDGENAS_VERSION};
   WriteSearchResults(context, result, folder);

@@ -10,12 +10,13 @@
 namespace edgenas {
 
 struct TorchCommand {
-  const char* group;  // "profile"
-  const char* name;   // "measure"
+  const char* group;  // "profile"; or the command itself when name is ""
+  const char* name;   // "measure", or "" for a command without a group ("train")
   const char* description;
 };
 
 inline constexpr TorchCommand kTorchCommands[] = {
+    {"train", "", "Train one network of a space on Fashion-MNIST or your images; writes weights.pt and metrics.json (docs/training.md)"},
     {"profile", "measure", "Time every distinct layer of the space(s) on this CPU and write hw_profiles/<device>/"},
     {"profile", "validate", "Time random networks end to end and compare them with a profile's prediction"},
     {"predictor", "train", "Train an MLP accuracy predictor (and its ridge baseline)"},
@@ -25,9 +26,10 @@ inline constexpr TorchCommand kTorchCommands[] = {
 
 // The command `edgenas <group> <name> ...` names, if it is one of the table's; else null.
 inline const TorchCommand* FindTorchCommand(int argc, char** argv) {
-  if (argc < 3) return nullptr;
+  if (argc < 2) return nullptr;
   for (const TorchCommand& c : kTorchCommands) {
-    if (std::strcmp(argv[1], c.group) == 0 && std::strcmp(argv[2], c.name) == 0) return &c;
+    if (std::strcmp(argv[1], c.group) != 0) continue;
+    if (*c.name == '\0' || (argc >= 3 && std::strcmp(argv[2], c.name) == 0)) return &c;
   }
   return nullptr;
 }

@@ -145,5 +145,6 @@ int main(int argc, char** argv) {
   validate->callback([v] { Validate(*v); });
 
   AddPredictorTrainCommands(app);
+  AddTrainCommands(app);
   return edgenas::RunApp(app, argc, argv);
 }

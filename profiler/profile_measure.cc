@@ -15,7 +15,7 @@
 #include "common/file_util.h"
 #include "common/text.h"
 #include "models/network_builder.h"
-#include "models/torch_threads.h"
+#include "models/torch_process.h"
 #include "cost/lut_cost_model.h"
 #include "cost/lut_keys.h"
 #include "cost/profile_fit.h"

@@ -1,7 +1,6 @@
 #include "profiler/timer.h"
 
 #include <fmt/format.h>
-#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -89,12 +88,5 @@ TimingResult TimeRuns(const std::function<void()>& work, const TimerOptions& opt
   return result;
 }
 
-void KeepFreedMemory() {
-#ifdef __GLIBC__
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);  // large blocks from the heap, not fresh mmaps
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);  // never shrink the heap back
-  mallopt(M_TOP_PAD, 64 << 20);        // and grow it in large steps
-#endif
-}
 
 }  // namespace edgenas

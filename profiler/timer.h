@@ -33,12 +33,4 @@ struct TimingResult {
 
 TimingResult TimeRuns(const std::function<void()>& work, const TimerOptions& options);
 
-// Makes the C allocator keep freed memory in the process instead of handing
-// large blocks back to the kernel. LibTorch's eager ops allocate a fresh output
-// per op: with glibc's defaults a NAS-Bench-Macro network took ~870 page faults
-// per forward pass, and a 0.44 ms layer timed 1.2 ms. Deployment runtimes reuse
-// their buffers, so timing without the faults is the faithful choice; measure
-// and validate both call this so that tables and networks are timed alike.
-void KeepFreedMemory();
-
 }  // namespace edgenas

@@ -25,7 +25,7 @@
 
 #include "common/statistics.h"
 #include "models/network_builder.h"
-#include "models/torch_threads.h"
+#include "models/torch_process.h"
 #include "cost/lut_keys.h"
 #include "cost/profile_fit.h"
 #include "profiler/timer.h"

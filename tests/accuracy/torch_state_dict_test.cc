@@ -105,6 +105,11 @@ TEST(TorchStateDict, WrittenFilesReadBackExactly) {
     EXPECT_EQ(read.at(name).shape, tensor.shape) << name;
     EXPECT_EQ(read.at(name).values, tensor.values) << name;
   }
+  // The same tensors make the same bytes (no time stamps).
+  const std::string bytes = ReadFile(path);
+  sleep(1);
+  WriteTorchStateDict(path, tensors);
+  EXPECT_TRUE(ReadFile(path) == bytes);
   std::filesystem::remove(path);
   EXPECT_EQ(ErrorOf([&] { WriteTorchStateDict(path, {{"w", {{2, 2}, {1.0f}}}}); }),
             path + ": tensor 'w' has 1 values for its shape of 4");

@@ -1,4 +1,4 @@
-#include "models/mlp_trainer.h"
+#include "train/mlp_trainer.h"
 
 #include <torch/torch.h>
 
@@ -10,7 +10,8 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/rng.h"
-#include "models/torch_threads.h"
+#include "models/torch_process.h"
+#include "train/training_loop.h"
 
 namespace edgenas {
 
@@ -100,34 +101,32 @@ MemberResult TrainMember(const torch::Tensor& x, const torch::Tensor& y_scaled, 
   }
   torch::optim::Adam adam(mlp->parameters(),
                           torch::optim::AdamOptions(o.learning_rate).weight_decay(o.weight_decay));
-  Rng rng(seed ^ 0x9e3779b97f4a7c15ull);
-  std::vector<int64_t> order(fit.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
-
   MemberResult best;
   double best_loss = std::numeric_limits<double>::infinity();
-  for (int epoch = 1; epoch <= o.max_epochs && epoch - best.best_epoch <= o.patience; ++epoch) {
-    mlp->train();
-    rng.Shuffle(&order);
-    for (size_t start = 0; start < order.size(); start += o.batch_size) {
-      const size_t end = std::min(order.size(), start + o.batch_size);
-      const torch::Tensor batch = torch::tensor(std::vector<int64_t>(order.begin() + start, order.begin() + end));
-      adam.zero_grad();
-      const torch::Tensor loss =
-          torch::mse_loss(mlp->forward(x_fit.index_select(0, batch)).squeeze(1), y_fit.index_select(0, batch));
-      loss.backward();
-      adam.step();
-    }
-    torch::NoGradGuard no_grad;
-    mlp->eval();
-    const double loss = torch::mse_loss(mlp->forward(x_val).squeeze(1), y_val).item<double>();
-    if (loss < best_loss) {
-      best_loss = loss;
-      best.best_epoch = epoch;
-      best.state = Snapshot(mlp);
-    }
-    if (progress) progress(member, epoch, std::sqrt(loss) * scale);
-  }
+  TrainingLoopOptions loop;
+  loop.epochs = o.max_epochs;
+  loop.batch_size = o.batch_size;
+  loop.seed = seed;
+  mlp->train();
+  RunTrainingLoop(
+      adam, static_cast<int64_t>(fit.size()), loop,
+      [&](const std::vector<int64_t>& rows, int) {
+        const torch::Tensor batch = torch::tensor(rows, torch::kLong);
+        return torch::mse_loss(mlp->forward(x_fit.index_select(0, batch)).squeeze(1), y_fit.index_select(0, batch));
+      },
+      [&](const EpochReport& r) {
+        torch::NoGradGuard no_grad;
+        mlp->eval();
+        const double loss = torch::mse_loss(mlp->forward(x_val).squeeze(1), y_val).item<double>();
+        mlp->train();
+        if (loss < best_loss) {
+          best_loss = loss;
+          best.best_epoch = r.epoch;
+          best.state = Snapshot(mlp);
+        }
+        if (progress) progress(member, r.epoch, std::sqrt(loss) * scale);
+        return r.epoch - best.best_epoch < o.patience;  // early stopping
+      });
   best.validation_rmse = std::sqrt(best_loss) * scale;
   return best;
 }

@@ -1,4 +1,4 @@
-#include "models/mlp_trainer.h"
+#include "train/mlp_trainer.h"
 
 #include <gtest/gtest.h>
 
