@@ -12,6 +12,7 @@
 //                                nul, deep, long_line, folder, dev_zero_link, one_linear_layer
 //   keep: <path>                 after the run, exists with the bytes it had before (repeatable)
 //   absent: <path>               after the run, does not exist (repeatable)
+//   needs: torch                 a command of edgenas-torch: skipped in builds without LibTorch
 //   === <path>                   a file written before the run, up to the next === or the end
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -43,6 +44,7 @@ struct Fault {
   std::vector<std::pair<std::string, std::string>> make;  // kind, path
   std::vector<std::string> keep;
   std::vector<std::string> absent;
+  bool needs_torch = false;
   std::vector<std::pair<std::string, std::string>> files;  // path, contents
 };
 
@@ -78,6 +80,8 @@ Fault ReadFault(const std::string& path) {
       if (words.size() == 2) f.make.emplace_back(words[0], words[1]);
     } else if (line.rfind("keep: ", 0) == 0) {
       f.keep.push_back(line.substr(6));
+    } else if (line == "needs: torch") {
+      f.needs_torch = true;
     } else if (line.rfind("absent: ", 0) == 0) {
       f.absent.push_back(line.substr(8));
     } else {
@@ -113,6 +117,9 @@ class FaultCorpus : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(FaultCorpus, ExitsWithTheExpectedFirstLine) {
   const Fault fault = ReadFault(kFaults + "/" + GetParam() + ".fault");
+  if (fault.needs_torch && !fs::exists(fs::path(EDGENAS_BINARY).parent_path() / "edgenas-torch")) {
+    GTEST_SKIP() << "this build has no edgenas-torch";
+  }
   const fs::path scratch = edgenas::testing::UniqueTempPath("fault_" + GetParam());
   fs::remove_all(scratch);
   fs::create_directories(scratch);
