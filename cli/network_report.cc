@@ -83,6 +83,9 @@ nlohmann::json DescribeNetworkJson(const SearchSpace& space, const Genome& genom
                             {"groups", l.groups},
                             {"activation", ActivationToString(l.activation)},
                             {"skip", l.residual || l.op == LayerOp::kIdentity},
+                            {"residual", l.residual},
+                            {"batch_norm", l.batch_norm},
+                            {"bias", l.bias},
                             {"macs", stats.layers[i].macs},
                             {"params", stats.layers[i].params},
                             {"peak_memory", stats.layers[i].peak_activations}};
@@ -92,6 +95,7 @@ nlohmann::json DescribeNetworkJson(const SearchSpace& space, const Genome& genom
       layer["mid_channels"] = l.mid_channels;
       layer["se"] = l.se;
       layer["se_channels"] = l.se_channels;
+      layer["has_expand_conv"] = l.has_expand_conv;
     }
     layers.push_back(std::move(layer));
   }

@@ -16,6 +16,7 @@
 #include "common/rng.h"
 #include "common/text.h"
 #include "models/network_builder.h"
+#include "models/network_weights.h"
 #include "models/torch_process.h"
 #include "space/network_stats.h"
 #include "space/space_loader.h"
@@ -139,38 +140,6 @@ void RecalibrateBatchNorm(Network& net, const ImageBatcher& batcher, const std::
   for (torch::nn::BatchNorm2dImpl* bn : norms) bn->options.momentum(0.1);
 }
 
-// Parameters and buffers by name ("s1_b0.expand.weight"), float32 only: BN's
-// num_batches_tracked counters are left out (PyTorch fills them in when
-// loading a state_dict without them).
-std::vector<std::pair<std::string, FloatTensor>> StateDict(Network& net) {
-  std::vector<std::pair<std::string, FloatTensor>> out;
-  const auto add = [&](const std::string& name, const torch::Tensor& t) {
-    if (t.scalar_type() != torch::kFloat) return;
-    const torch::Tensor c = t.detach().contiguous();
-    FloatTensor f;
-    f.shape.assign(c.sizes().begin(), c.sizes().end());
-    f.values.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-    out.emplace_back(name, std::move(f));
-  };
-  for (const auto& p : net->named_parameters()) add(p.key(), p.value());
-  for (const auto& b : net->named_buffers()) add(b.key(), b.value());
-  return out;
-}
-
-void LoadStateDict(Network& net, const std::map<std::string, FloatTensor>& state, const std::string& path) {
-  torch::NoGradGuard no_grad;
-  const auto load = [&](const std::string& name, torch::Tensor& t) {
-    if (t.scalar_type() != torch::kFloat) return;
-    const auto it = state.find(name);
-    EDGENAS_THROW_IF_NOT_FMT(it != state.end(), "{}: no tensor '{}' for this network", path, name);
-    EDGENAS_THROW_IF_NOT_FMT(std::vector<int64_t>(t.sizes().begin(), t.sizes().end()) == it->second.shape,
-                             "{}: tensor '{}' has another shape than this network's", path, name);
-    t.copy_(torch::from_blob(const_cast<float*>(it->second.values.data()), t.sizes(), torch::kFloat));
-  };
-  for (auto& p : net->named_parameters()) load(p.key(), p.value());
-  for (auto& b : net->named_buffers()) load(b.key(), b.value());
-}
-
 // Conv weights in channels-last memory, as the inputs: oneDNN's fast path.
 void ToChannelsLast(Network& net) {
   torch::NoGradGuard no_grad;
@@ -200,7 +169,7 @@ Teacher LoadTeacher(const TeacherOptions& o, const ImageDataset& train) {
     Teacher t;
     t.net = Network(spec);
     const std::string weights = o.folder + "/" + kWeightsFile;
-    LoadStateDict(t.net, ReadTorchStateDict(weights), weights);
+    LoadNetworkStateDict(t.net, ReadTorchStateDict(weights), weights);
     ToChannelsLast(t.net);
     t.net->eval();
     InputContract contract;
@@ -422,7 +391,7 @@ ClassifierMetrics TrainClassifier(const SearchSpace& space, const Genome& genome
   std::iota(all_test.begin(), all_test.end(), int64_t{0});
   metrics.test_top1 = Top1(net, test_batcher, all_test);
 
-  WriteTorchStateDict(o.out_folder + "/" + kWeightsFile, StateDict(net));
+  WriteTorchStateDict(o.out_folder + "/" + kWeightsFile, NetworkStateDict(net));
   const nlohmann::json json = {
       {"space", space.name()},
       {"arch", arch},
