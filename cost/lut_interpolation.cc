@@ -54,8 +54,9 @@ ChannelSplit SplitChannels(const std::string& key, LutKeyFormat format) {
   for (auto it = std::sregex_iterator(key.begin(), key.end(), ChannelRegex(format)); it != std::sregex_iterator(); ++it) {
     const std::smatch& m = *it;
     const std::string number = m.str(2);
-    // A zero width is a structural choice ("se0": no squeeze-and-excite), not a size.
-    if (number == "0") continue;
+    // A zero width is a structural choice ("se0": no squeeze-and-excite), not a
+    // size; ten digits or more is no channel count (and would overflow stoi).
+    if (number == "0" || number.size() > 9) continue;
     const size_t at = m.position(2);
     split.pattern.append(key, copied, at - copied).push_back('#');
     copied = at + number.size();
