@@ -1,9 +1,12 @@
-// edgenas train: one network of a space, trained on real images (edgenas-torch).
+// edgenas train (one network on real images) and edgenas dataset (many
+// networks, one row each), run by edgenas-torch.
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <thread>
@@ -12,9 +15,11 @@
 #include "cli/torch_commands.h"
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/text.h"
 #include "datasets/image_dataset.h"
 #include "space/space_loader.h"
 #include "train/classifier_training.h"
+#include "train/dataset_generation.h"
 
 namespace edgenas {
 
@@ -22,19 +27,65 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TrainCommandOptions {
-  std::string space, arch;
+int MachineThreads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+// Where the images come from: the built-in dataset, or a folder of the user's.
+struct DataSource {
   std::string dataset = "fashion-mnist";
   std::string data;    // a folder of the user's own images
   std::string format;  // idx | cifar10, with --data
   int classes = 10;    // idx: labels are 0..classes-1
+
+  void AddOptions(CLI::App* command) {
+    command->add_option("--dataset", dataset, "Built-in dataset (Debian's dataset-fashion-mnist)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"fashion-mnist"}));
+    command->add_option("--data", data, "A folder of your own images instead (see --format)");
+    command
+        ->add_option("--format", format,
+                     "idx: {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]; cifar10: data_batch_1..5.bin, "
+                     "test_batch.bin")
+        ->check(CLI::IsMember({"idx", "cifar10"}));
+    command->add_option("--classes", classes, "idx: number of classes (labels 0..N-1)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 256));
+  }
+
+  std::string Name() const { return data.empty() ? dataset : data; }
+
+  void Load(ImageDataset* train, ImageDataset* test) const {
+    EDGENAS_THROW_IF_NOT_FMT(data.empty() == format.empty(), "--data and --format come together");
+    if (data.empty()) {
+      *train = ReadFashionMnist(FashionMnistFolder(), DatasetPart::kTrain);
+      *test = ReadFashionMnist(FashionMnistFolder(), DatasetPart::kTest);
+    } else if (format == "cifar10") {
+      *train = ReadCifar10Folder(data, DatasetPart::kTrain);
+      *test = ReadCifar10Folder(data, DatasetPart::kTest);
+    } else {
+      std::vector<std::string> names;
+      for (int i = 0; i < classes; ++i) names.push_back(std::to_string(i));
+      const auto file = [&](const std::string& name) {
+        const std::string plain = data + "/" + name;
+        return PathExists(plain) || !PathExists(plain + ".gz") ? plain : plain + ".gz";
+      };
+      *train = ReadIdx(file("train-images-idx3-ubyte"), file("train-labels-idx1-ubyte"), names);
+      *test = ReadIdx(file("t10k-images-idx3-ubyte"), file("t10k-labels-idx1-ubyte"), names);
+    }
+  }
+};
+
+// ---- edgenas train -----------------------------------------------------------
+
+struct TrainCommandOptions {
+  std::string space, arch;
+  DataSource source;
   std::string out;
   bool resume = false;
   bool force = false;
   ClassifierTrainingOptions training;
 };
 
-void PrintProgress(const TrainingProgress& p, bool terminal) {
+void PrintTrainingProgress(const TrainingProgress& p, bool terminal) {
   if (p.epoch_done) {
     if (terminal) fmt::print(stderr, "\r\033[K");
     fmt::print(stderr, "epoch {}/{}: train loss {:.4f}, validation top-1 {:.2f}%\n", p.epoch, p.epochs, p.loss,
@@ -50,29 +101,7 @@ void PrintProgress(const TrainingProgress& p, bool terminal) {
   }
 }
 
-void LoadData(const TrainCommandOptions& o, ImageDataset* train, ImageDataset* test) {
-  if (o.data.empty()) {
-    *train = ReadFashionMnist(FashionMnistFolder(), DatasetPart::kTrain);
-    *test = ReadFashionMnist(FashionMnistFolder(), DatasetPart::kTest);
-  } else if (o.format == "cifar10") {
-    *train = ReadCifar10Folder(o.data, DatasetPart::kTrain);
-    *test = ReadCifar10Folder(o.data, DatasetPart::kTest);
-  } else {
-    std::vector<std::string> classes;
-    for (int i = 0; i < o.classes; ++i) classes.push_back(std::to_string(i));
-    const auto file = [&](const std::string& name) {
-      const std::string plain = o.data + "/" + name;
-      return PathExists(plain) || !PathExists(plain + ".gz") ? plain : plain + ".gz";
-    };
-    *train = ReadIdx(file("train-images-idx3-ubyte"), file("train-labels-idx1-ubyte"), classes);
-    *test = ReadIdx(file("t10k-images-idx3-ubyte"), file("t10k-labels-idx1-ubyte"), classes);
-  }
-}
-
 void Train(TrainCommandOptions& o) {
-  EDGENAS_THROW_IF_NOT_FMT(o.data.empty() == o.format.empty(), "--data and --format come together");
-  EDGENAS_THROW_IF_NOT_FMT(o.data.empty() || o.dataset == "fashion-mnist",
-                           "--dataset names a built-in dataset; give either it or --data, not both");
   const fs::path out(o.out);
   const bool finished = PathExists((out / "metrics.json").string());
   const bool started = PathExists((out / "checkpoint.pt").string());
@@ -83,51 +112,39 @@ void Train(TrainCommandOptions& o) {
                            o.out);
   EDGENAS_THROW_IF_NOT_FMT(!o.resume || started, "{}: nothing to resume (no checkpoint.pt)", o.out);
   if (o.force) {
-    fs::remove((out / "checkpoint.pt"));
-    fs::remove((out / "metrics.json"));
+    fs::remove(out / "checkpoint.pt");
+    fs::remove(out / "metrics.json");
   }
   const SearchSpace space = LoadSpace(o.space);
   const Genome genome = space.Parse(o.arch);
   ImageDataset train, test;
-  LoadData(o, &train, &test);
+  o.source.Load(&train, &test);
 
   o.training.out_folder = o.out;
   o.training.resume = o.resume;
   const bool terminal = isatty(fileno(stderr));
   const StopOnSignals signals;
   o.training.stop_requested = [] { return StopOnSignals::received() != 0; };
-  const ClassifierMetrics m = TrainClassifier(space, genome, train, test, o.training,
-                                              [terminal](const TrainingProgress& p) { PrintProgress(p, terminal); });
+  const ClassifierMetrics m = TrainClassifier(space, genome, train, test, o.training, [terminal](const TrainingProgress& p) {
+    PrintTrainingProgress(p, terminal);
+  });
   if (m.interrupted) {
     throw Interrupted(fmt::format("stopped after epoch {} of {}; resume with the same command and --resume",
                                   m.train_loss.size(), o.training.schedule.epochs));
   }
   fmt::print("{} on {}: validation top-1 {:.2f}%, test top-1 {:.2f}% ({} epochs, {:.1f} s)\n", space.ToString(genome),
-             o.data.empty() ? o.dataset : o.data, m.validation_top1, m.test_top1, m.train_loss.size(),
-             m.train_seconds);
-  fmt::print("{:L} params, {:L} MACs; weights and metrics in {}/\n", m.params, m.macs, o.out);
+             o.source.Name(), m.validation_top1, m.test_top1, m.train_loss.size(), m.train_seconds);
+  fmt::print("{} params, {} MACs; weights and metrics in {}/\n", m.params, m.macs, o.out);
 }
 
-}  // namespace
-
-void AddTrainCommands(CLI::App& app) {
+void AddTrain(CLI::App& app) {
   auto o = std::make_shared<TrainCommandOptions>();
   TrainingSchedule& s = o->training.schedule;
-  o->training.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  o->training.threads = MachineThreads();
   CLI::App* train = app.add_subcommand("train", TorchCommandDescription("train", ""));
   train->add_option("-s,--space", o->space, "Space name or file")->required();
   train->add_option("-a,--arch", o->arch, "Architecture (arch string or Once-for-All JSON)")->required();
-  train->add_option("--dataset", o->dataset, "Built-in dataset (Debian's dataset-fashion-mnist)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"fashion-mnist"}));
-  train->add_option("--data", o->data, "A folder of your own images instead (see --format)");
-  train->add_option("--format", o->format,
-                    "idx: {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]; cifar10: data_batch_1..5.bin, "
-                    "test_batch.bin")
-      ->check(CLI::IsMember({"idx", "cifar10"}));
-  train->add_option("--classes", o->classes, "idx: number of classes (labels 0..N-1)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 256));
+  o->source.AddOptions(train);
   train->add_option("-o,--out", o->out, "Folder to write weights.pt and metrics.json into")->required();
   train->add_option("--epochs", s.epochs, "Epochs")->capture_default_str()->check(CLI::Range(1, 100000));
   train->add_option("--batch-size", s.batch_size, "Images per step")->capture_default_str()->check(CLI::Range(1, 65536));
@@ -168,6 +185,122 @@ void AddTrainCommands(CLI::App& app) {
   train->add_flag("--resume", o->resume, "Continue the interrupted training in --out");
   train->add_flag("--force", o->force, "Start over in --out, discarding what is there");
   train->callback([o] { Train(*o); });
+}
+
+// ---- edgenas dataset -----------------------------------------------------------
+
+struct DatasetCommandOptions {
+  std::string space;
+  DataSource source;
+  std::string sampling = "uniform";
+  std::string shard;  // "i/n"; default from a Slurm job array, else 1/1
+  DatasetOptions dataset;
+  std::vector<std::string> merge_inputs;
+  std::string merge_out;
+};
+
+// The shard a Slurm job array's task takes, if this runs in one.
+bool ShardFromSlurm(Shard* shard) {
+  const char* id = std::getenv("SLURM_ARRAY_TASK_ID");
+  const char* count = std::getenv("SLURM_ARRAY_TASK_COUNT");
+  if (id == nullptr || count == nullptr) return false;
+  const char* min = std::getenv("SLURM_ARRAY_TASK_MIN");
+  const int index = std::atoi(id) - (min != nullptr ? std::atoi(min) : 0);
+  const int n = std::atoi(count);
+  EDGENAS_THROW_IF_NOT_FMT(n >= 1 && index >= 0 && index < n,
+                           "SLURM_ARRAY_TASK_ID {} does not fit SLURM_ARRAY_TASK_COUNT {} (from SLURM_ARRAY_TASK_MIN {})",
+                           id, count, min != nullptr ? min : "0");
+  *shard = {index, n};
+  return true;
+}
+
+// data.csv -> data.shard-2-of-8.csv: each shard appends to a file of its own.
+std::string ShardFile(const std::string& out, const Shard& shard) {
+  if (shard.count == 1) return out;
+  const fs::path p(out);
+  return (p.parent_path() / fmt::format("{}.shard-{}-of-{}{}", p.stem().string(), shard.index + 1, shard.count,
+                                        p.extension().string()))
+      .string();
+}
+
+void Dataset(DatasetCommandOptions& o) {
+  DatasetOptions& d = o.dataset;
+  EDGENAS_THROW_IF_NOT_FMT(DatasetSchedule(d.schedule_name, &d.schedule), "unknown schedule '{}'", d.schedule_name);
+  StringToSampling(o.sampling, &d.sampling);
+  if (!o.shard.empty()) {
+    EDGENAS_THROW_IF_NOT_FMT(Shard::Parse(o.shard, &d.shard), "--shard: expected i/n with 1 <= i <= n, got '{}'",
+                             Printable(o.shard, 40));
+  } else {
+    ShardFromSlurm(&d.shard);
+  }
+  d.out_csv = ShardFile(d.out_csv, d.shard);
+  const SearchSpace space = LoadSpace(o.space);
+  ImageDataset train, test;
+  o.source.Load(&train, &test);
+  const StopOnSignals signals;
+  d.stop_requested = [] { return StopOnSignals::received() != 0; };
+  const auto start = std::chrono::steady_clock::now();
+  int first_done = -1;
+  const DatasetSummary s = GenerateDataset(space, train, test, d, [&](const DatasetProgress& p) {
+    if (first_done < 0) first_done = p.done - 1;
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double eta = elapsed / (p.done - first_done) * (p.total - p.done);
+    fmt::print(stderr, "[{}/{}] {} validation top-1 {:.2f}% ({:.1f} s) | ETA {:.0f} s\n", p.done, p.total, p.arch,
+               p.validation_top1, p.seconds, eta);
+  });
+  if (s.interrupted) {
+    throw Interrupted(fmt::format("stopped with {} of {} networks in {}; run the same command again to continue",
+                                  s.done, s.total, d.out_csv));
+  }
+  fmt::print("{}: {} networks ({} trained now) with the '{}' schedule on {}\n", d.out_csv, s.done, s.written,
+             d.schedule_name, o.source.Name());
+}
+
+void AddDataset(CLI::App& app) {
+  auto o = std::make_shared<DatasetCommandOptions>();
+  DatasetOptions& d = o->dataset;
+  d.threads = MachineThreads();
+  CLI::App* dataset = app.add_subcommand("dataset", TorchCommandDescription("dataset", ""));
+  dataset->require_subcommand(0, 1);
+  dataset->add_option("-s,--space", o->space, "Space name or file");
+  o->source.AddOptions(dataset);
+  dataset->add_option("-n,--count", d.count, "Networks in the sample")->capture_default_str()->check(CLI::Range(1, 10000000));
+  dataset->add_option("--sampling", o->sampling, "uniform, or macs: evenly over the space's range of MACs")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"uniform", "macs"}));
+  dataset->add_option("--schedule", d.schedule_name, "short: one pass over 20,000 images; long: five")
+      ->capture_default_str()
+      ->check(CLI::IsMember(DatasetScheduleNames()));
+  dataset->add_option("--seed", d.sample_seed, "Picks the networks")->capture_default_str()->check(NonNegativeIntegerValidator());
+  dataset->add_option("--train-seed", d.training_seed, "Seeds every network's training")
+      ->capture_default_str()
+      ->check(NonNegativeIntegerValidator());
+  dataset->add_option("--threads", d.threads, "LibTorch threads")->capture_default_str()->check(CLI::Range(1, 1024));
+  dataset->add_option("--shard", o->shard,
+                      "i/n: this run's share of the sample, written to <out>.shard-i-of-n.csv (default: from "
+                      "SLURM_ARRAY_TASK_ID/COUNT, else all)");
+  dataset->add_option("-o,--out", d.out_csv, "CSV to append rows to (created with its header)");
+  dataset->callback([o, dataset] {
+    if (dataset->get_subcommands().empty()) {
+      EDGENAS_THROW_IF_NOT_FMT(!o->space.empty() && !o->dataset.out_csv.empty(), "--space and --out are required");
+      Dataset(*o);
+    }
+  });
+  CLI::App* merge = dataset->add_subcommand("merge", "Join shard files; refuses mixed schedules and repeated networks");
+  merge->add_option("-s,--space", o->space, "Space of the networks")->required();
+  merge->add_option("inputs", o->merge_inputs, "Shard files")->required();
+  merge->add_option("-o,--out", o->merge_out, "The joined CSV")->required();
+  merge->callback([o] {
+    MergeDatasets(LoadSpace(o->space), o->merge_inputs, o->merge_out);
+    fmt::print("{}: {} files joined\n", o->merge_out, o->merge_inputs.size());
+  });
+}
+
+}  // namespace
+
+void AddTrainCommands(CLI::App& app) {
+  AddTrain(app);
+  AddDataset(app);
 }
 
 }  // namespace edgenas
