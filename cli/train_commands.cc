@@ -3,9 +3,13 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -194,6 +198,7 @@ struct DatasetCommandOptions {
   DataSource source;
   std::string sampling = "uniform";
   std::string shard;  // "i/n"; default from a Slurm job array, else 1/1
+  int workers = 1;    // processes training at once, threads split between them
   DatasetOptions dataset;
   std::vector<std::string> merge_inputs;
   std::string merge_out;
@@ -239,21 +244,63 @@ void Dataset(DatasetCommandOptions& o) {
   o.source.Load(&train, &test);
   const StopOnSignals signals;
   d.stop_requested = [] { return StopOnSignals::received() != 0; };
+  const DatasetPlan plan = PlanDataset(space, d);
+  const int workers = std::max(1, std::min<int>(o.workers, static_cast<int>(plan.todo.size())));
+  d.threads = std::max(1, d.threads / workers);
   const auto start = std::chrono::steady_clock::now();
-  int first_done = -1;
-  const DatasetSummary s = GenerateDataset(space, train, test, d, [&](const DatasetProgress& p) {
-    if (first_done < 0) first_done = p.done - 1;
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double eta = elapsed / (p.done - first_done) * (p.total - p.done);
-    fmt::print(stderr, "[{}/{}] {} validation top-1 {:.2f}% ({:.1f} s) | ETA {:.0f} s\n", p.done, p.total, p.arch,
-               p.validation_top1, p.seconds, eta);
-  });
-  if (s.interrupted) {
-    throw Interrupted(fmt::format("stopped with {} of {} networks in {}; run the same command again to continue",
-                                  s.done, s.total, d.out_csv));
+  // Worker k trains networks k, k + workers, ... of the plan, in a process of
+  // its own (forked before LibTorch has started a thread), appending to the
+  // one file.
+  const auto run_worker = [&](int k) {
+    std::vector<Genome> mine;
+    for (size_t j = k; j < plan.todo.size(); j += workers) mine.push_back(plan.todo[j]);
+    const std::string who = workers > 1 ? fmt::format("worker {}: ", k + 1) : "";
+    return TrainDatasetRows(space, train, test, d, mine, [&](const DatasetProgress& p) {
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      fmt::print(stderr, "{}[{}/{}] {} validation top-1 {:.2f}% ({:.1f} s) | ETA {:.0f} s\n", who, p.done, p.total,
+                 p.arch, p.validation_top1, p.seconds, elapsed / p.done * (p.total - p.done));
+    });
+  };
+  bool interrupted = false;
+  if (workers == 1) {
+    interrupted = run_worker(0).interrupted;
+  } else {
+    std::vector<pid_t> children;
+    for (int k = 0; k < workers; ++k) {
+      const pid_t pid = fork();
+      EDGENAS_THROW_IF_NOT_FMT(pid >= 0, "cannot start worker {}: {}", k + 1, std::strerror(errno));
+      if (pid == 0) {
+        int code = 0;
+        try {
+          code = run_worker(k).interrupted ? 130 : 0;
+        } catch (const std::exception& e) {
+          fmt::print(stderr, "worker {}: {}\n", k + 1, e.what());
+          code = 2;
+        }
+        std::fflush(nullptr);
+        _exit(code);
+      }
+      children.push_back(pid);
+    }
+    int failed = 0;
+    for (pid_t child : children) {
+      int status = 0;
+      while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+      }
+      const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+      if (code == 130) interrupted = true;
+      if (code != 0 && code != 130) ++failed;
+    }
+    EDGENAS_THROW_IF_NOT_FMT(failed == 0, "{} of {} workers failed (see above); run the same command again to continue",
+                             failed, workers);
   }
-  fmt::print("{}: {} networks ({} trained now) with the '{}' schedule on {}\n", d.out_csv, s.done, s.written,
-             d.schedule_name, o.source.Name());
+  const DatasetPlan after = PlanDataset(space, d);
+  if (interrupted) {
+    throw Interrupted(fmt::format("stopped with {} of {} networks in {}; run the same command again to continue",
+                                  after.done, after.total, d.out_csv));
+  }
+  fmt::print("{}: {} networks ({} trained now) with the '{}' schedule on {}\n", d.out_csv, after.done,
+             after.done - plan.done, d.schedule_name, o.source.Name());
 }
 
 void AddDataset(CLI::App& app) {
@@ -276,6 +323,9 @@ void AddDataset(CLI::App& app) {
       ->capture_default_str()
       ->check(NonNegativeIntegerValidator());
   dataset->add_option("--threads", d.threads, "LibTorch threads")->capture_default_str()->check(CLI::Range(1, 1024));
+  dataset->add_option("--workers", o->workers, "Networks trained at once, each in a process of its own (threads split)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   dataset->add_option("--shard", o->shard,
                       "i/n: this run's share of the sample, written to <out>.shard-i-of-n.csv (default: from "
                       "SLURM_ARRAY_TASK_ID/COUNT, else all)");

@@ -164,26 +164,31 @@ bool Shard::Parse(const std::string& text, Shard* shard) {
   return true;
 }
 
-DatasetSummary GenerateDataset(const SearchSpace& space, const ImageDataset& train, const ImageDataset& test,
-                               const DatasetOptions& o, const std::function<void(const DatasetProgress&)>& progress) {
+DatasetPlan PlanDataset(const SearchSpace& space, const DatasetOptions& o) {
   EDGENAS_THROW_IF_NOT_FMT(!o.out_csv.empty(), "DatasetOptions::out_csv is empty");
   EDGENAS_THROW_IF_NOT_FMT(o.shard.count >= 1 && o.shard.index >= 0 && o.shard.index < o.shard.count,
                            "DatasetOptions::shard = {}/{}", o.shard.index + 1, o.shard.count);
   const std::vector<Genome> sample = SampleDistinctNetworks(space, o.count, o.sampling, o.sample_seed);
   const std::set<std::string> done = RowsDone(space, o.out_csv, o.schedule_name);
-  const std::string work = o.work_folder.empty() ? o.out_csv + ".work" : o.work_folder;
-
-  DatasetSummary summary;
-  std::vector<Genome> todo;
+  DatasetPlan plan;
   for (size_t i = 0; i < sample.size(); ++i) {
     if (!o.shard.Takes(i)) continue;
-    ++summary.total;
+    ++plan.total;
     if (done.count(space.ToString(sample[i]))) {
-      ++summary.done;
+      ++plan.done;
     } else {
-      todo.push_back(sample[i]);
+      plan.todo.push_back(sample[i]);
     }
   }
+  return plan;
+}
+
+DatasetSummary TrainDatasetRows(const SearchSpace& space, const ImageDataset& train, const ImageDataset& test,
+                                const DatasetOptions& o, const std::vector<Genome>& todo,
+                                const std::function<void(const DatasetProgress&)>& progress) {
+  const std::string work = o.work_folder.empty() ? o.out_csv + ".work" : o.work_folder;
+  DatasetSummary summary;
+  summary.total = static_cast<int>(todo.size());
   for (const Genome& genome : todo) {
     if (o.stop_requested && o.stop_requested()) {
       summary.interrupted = true;
@@ -213,6 +218,17 @@ DatasetSummary GenerateDataset(const SearchSpace& space, const ImageDataset& tra
   }
   std::error_code ignored;
   fs::remove(work, ignored);  // only if empty
+  return summary;
+}
+
+DatasetSummary GenerateDataset(const SearchSpace& space, const ImageDataset& train, const ImageDataset& test,
+                               const DatasetOptions& o, const std::function<void(const DatasetProgress&)>& progress) {
+  const DatasetPlan plan = PlanDataset(space, o);
+  DatasetSummary summary = TrainDatasetRows(space, train, test, o, plan.todo, [&](const DatasetProgress& p) {
+    if (progress) progress({plan.done + p.done, plan.total, p.arch, p.validation_top1, p.seconds});
+  });
+  summary.total = plan.total;
+  summary.done += plan.done;
   return summary;
 }
 

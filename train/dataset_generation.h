@@ -75,8 +75,23 @@ struct DatasetSummary {
   bool interrupted = false;
 };
 
-// Trains the shard's networks not yet in options.out_csv and appends their
-// rows. Throws Error if the file holds rows of another schedule or space.
+// What a run has to do: the shard's networks not yet in options.out_csv.
+// Creates the file with its header, or cuts a half-written last line off it.
+// Throws Error if the file holds rows of another schedule or space.
+struct DatasetPlan {
+  std::vector<Genome> todo;
+  int total = 0;  // networks in the shard
+  int done = 0;   // of them, already in the file
+};
+DatasetPlan PlanDataset(const SearchSpace& space, const DatasetOptions& options);
+
+// Trains `todo` and appends a row for each. Several processes may run this at
+// once on parts of one plan: rows are appended whole (O_APPEND, one write).
+DatasetSummary TrainDatasetRows(const SearchSpace& space, const ImageDataset& train, const ImageDataset& test,
+                                const DatasetOptions& options, const std::vector<Genome>& todo,
+                                const std::function<void(const DatasetProgress&)>& progress = {});
+
+// PlanDataset, then TrainDatasetRows in this process.
 DatasetSummary GenerateDataset(const SearchSpace& space, const ImageDataset& train, const ImageDataset& test,
                                const DatasetOptions& options,
                                const std::function<void(const DatasetProgress&)>& progress = {});

@@ -168,8 +168,9 @@ TEST_F(DatasetFiles, ShardsMergeIntoTheWholeAndRepeatsAreRefused) {
   EXPECT_FALSE(fs::exists(folder_ + "/bad.csv"));
 }
 
-// The binary killed with SIGKILL while it trains, then run again: every
-// network of the sample once, and a parseable file.
+// The binary killed with SIGKILL while it trains, then run again with two
+// worker processes appending to the file at once: every network of the sample
+// once, and a parseable file.
 TEST_F(DatasetFiles, KilledBinaryResumes) {
   // IDX files of 5,400 training images (the short schedule carves 5,000 for validation) and 200 test images.
   const auto write_idx = [&](const std::string& prefix, const ImageDataset& d) {
@@ -206,12 +207,14 @@ TEST_F(DatasetFiles, KilledBinaryResumes) {
   const size_t before = CsvFile::Read(csv).rows().size();
   EXPECT_GE(before, 1u);
   EXPECT_LT(before, 6u) << "the run finished before it was killed";
-  ASSERT_EQ(std::system((command + " 2>/dev/null >/dev/null").c_str()), 0);
+  ASSERT_EQ(std::system((command + " --workers 2 2>/dev/null >/dev/null").c_str()), 0);
   std::set<std::string> archs;
   const CsvFile rows = CsvFile::Read(csv);
   for (const CsvFile::Row& row : rows.rows()) archs.insert(row.fields[0]);
   EXPECT_EQ(rows.rows().size(), 6u);
   EXPECT_EQ(archs.size(), 6u);
+  const int threads_column = rows.Column("threads");
+  EXPECT_EQ(rows.rows().back().fields[threads_column], "1");  // --threads 1 split over 2 workers: 1 each
 }
 
 }  // namespace
