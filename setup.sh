@@ -16,13 +16,14 @@ esac
 # friends are for the network-building side (export, profiling, predictor
 # training); libopenblas0-pthread keeps LibTorch off the reference BLAS;
 # python3-torch lets the tests check that Python's torch.load reads our files;
+# Open MPI runs `edgenas dataset` over several processes or machines;
 # clang and its runtime build the libFuzzer harnesses (fuzz/).
 packages=(
   build-essential cmake ninja-build pkg-config
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libtbb-dev libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev libzip-dev zlib1g-dev
   libtorch-dev libopenblas0-pthread libonnx-dev libprotobuf-dev protobuf-compiler
-  dataset-fashion-mnist python3-torch
+  dataset-fashion-mnist python3-torch openmpi-bin libopenmpi-dev
   clang libclang-rt-14-dev
 )
 missing=()

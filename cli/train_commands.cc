@@ -25,6 +25,10 @@
 #include "train/classifier_training.h"
 #include "train/dataset_generation.h"
 
+#ifdef EDGENAS_WITH_MPI
+#include <mpi.h>
+#endif
+
 namespace edgenas {
 
 namespace {
@@ -228,6 +232,61 @@ std::string ShardFile(const std::string& out, const Shard& shard) {
       .string();
 }
 
+// Whether mpirun started this process (Open MPI, or MPICH's Hydra).
+bool StartedByMpirun() {
+  return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMI_SIZE") != nullptr;
+}
+
+void Dataset(DatasetCommandOptions& o);
+
+// Under mpirun: rank r of n trains shard r+1/n into its own file; when every
+// rank is done, rank 0 joins the files into --out. A rank that fails still
+// takes part in the final reduction, so that no rank waits forever.
+void DatasetUnderMpi(DatasetCommandOptions& o) {
+#ifdef EDGENAS_WITH_MPI
+  EDGENAS_THROW_IF_NOT_FMT(o.shard.empty(), "--shard: under mpirun each rank takes its shard from its rank");
+  EDGENAS_THROW_IF_NOT_FMT(o.workers == 1, "--workers: under mpirun start more ranks instead");
+  MPI_Init(nullptr, nullptr);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  const std::string out = o.dataset.out_csv;
+  o.shard = fmt::format("{}/{}", rank + 1, size);
+  int status = 0;
+  std::string error;
+  try {
+    Dataset(o);
+  } catch (const Interrupted& e) {
+    status = 130;
+    error = e.what();
+  } catch (const std::exception& e) {
+    status = 2;
+    error = e.what();
+  }
+  if (!error.empty()) fmt::print(stderr, "rank {}: {}\n", rank, error);
+  int worst = 0;
+  MPI_Allreduce(&status, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  if (rank == 0 && worst == 0) {
+    std::vector<std::string> shards;
+    for (int r = 0; r < size; ++r) shards.push_back(ShardFile(out, Shard{r, size}));
+    try {
+      MergeDatasets(LoadSpace(o.space), shards, out);
+      fmt::print("{}: the {} ranks' files joined\n", out, size);
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "{}\n", e.what());
+      worst = 2;
+    }
+  }
+  MPI_Finalize();
+  if (status == 130) throw Interrupted("stopped; run the same mpirun command again to continue");
+  EDGENAS_THROW_IF_NOT_FMT(worst == 0 || status != 0, "another rank failed (see above); run the same command again");
+  if (status != 0) std::exit(status);
+#else
+  (void)o;
+  EDGENAS_THROW_FMT("started by mpirun, but this edgenas was built without MPI (install libopenmpi-dev and rebuild)");
+#endif
+}
+
 void Dataset(DatasetCommandOptions& o) {
   DatasetOptions& d = o.dataset;
   EDGENAS_THROW_IF_NOT_FMT(DatasetSchedule(d.schedule_name, &d.schedule), "unknown schedule '{}'", d.schedule_name);
@@ -333,7 +392,11 @@ void AddDataset(CLI::App& app) {
   dataset->callback([o, dataset] {
     if (dataset->get_subcommands().empty()) {
       EDGENAS_THROW_IF_NOT_FMT(!o->space.empty() && !o->dataset.out_csv.empty(), "--space and --out are required");
-      Dataset(*o);
+      if (StartedByMpirun()) {
+        DatasetUnderMpi(*o);
+      } else {
+        Dataset(*o);
+      }
     }
   });
   CLI::App* merge = dataset->add_subcommand("merge", "Join shard files; refuses mixed schedules and repeated networks");

@@ -116,6 +116,25 @@ class DatasetFiles : public ::testing::Test {
     return rows;
   }
 
+  // <folder_>/idx: IDX files of 5,400 training images (the short schedule
+  // carves 5,000 for validation) and 200 test images, for the binary.
+  void WriteIdx() const {
+    const auto write = [&](const std::string& prefix, const ImageDataset& d) {
+      const auto be = [](uint32_t v) {
+        return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                           static_cast<char>(v)};
+      };
+      const uint32_t n = static_cast<uint32_t>(d.count());
+      WriteFileAtomically(folder_ + "/idx/" + prefix + "-images-idx3-ubyte",
+                          be(0x803) + be(n) + be(16) + be(16) + std::string(d.pixels.begin(), d.pixels.end()));
+      WriteFileAtomically(folder_ + "/idx/" + prefix + "-labels-idx1-ubyte",
+                          be(0x801) + be(n) + std::string(d.labels.begin(), d.labels.end()));
+    };
+    fs::create_directories(folder_ + "/idx");
+    write("train", Bars(5400, 3));
+    write("t10k", Bars(200, 4));
+  }
+
   std::string folder_;
   const SearchSpace space_ = LoadSpace(kTinySpace);
   const ImageDataset train_ = Bars(256, 1);
@@ -168,25 +187,31 @@ TEST_F(DatasetFiles, ShardsMergeIntoTheWholeAndRepeatsAreRefused) {
   EXPECT_FALSE(fs::exists(folder_ + "/bad.csv"));
 }
 
+// Under mpirun (Open MPI, as root in CI): each rank trains its shard into its
+// own file and rank 0 joins them; the rows equal a single process's.
+TEST_F(DatasetFiles, MpirunRanksShardAndRankZeroMerges) {
+  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) {
+    if (std::getenv("CI") != nullptr) FAIL() << "mpirun is not installed (setup.sh installs openmpi-bin)";
+    GTEST_SKIP() << "mpirun is not installed";
+  }
+  WriteIdx();
+  const std::string args = " dataset --space " + kTinySpace + " -n 4 --data " + folder_ +
+                           "/idx --format idx --classes 2 --threads 1 2>/dev/null >/dev/null --out ";
+  ASSERT_EQ(std::system(("mpirun --allow-run-as-root --oversubscribe -np 2 " + std::string(EDGENAS_BINARY) + args +
+                         folder_ + "/mpi.csv")
+                            .c_str()),
+            0);
+  ASSERT_EQ(std::system((std::string(EDGENAS_BINARY) + args + folder_ + "/one.csv").c_str()), 0);
+  EXPECT_EQ(CsvFile::Read(folder_ + "/mpi.shard-1-of-2.csv").rows().size(), 2u);
+  EXPECT_EQ(CsvFile::Read(folder_ + "/mpi.shard-2-of-2.csv").rows().size(), 2u);
+  EXPECT_EQ(RowsWithoutTimes(folder_ + "/mpi.csv"), RowsWithoutTimes(folder_ + "/one.csv"));
+}
+
 // The binary killed with SIGKILL while it trains, then run again with two
 // worker processes appending to the file at once: every network of the sample
 // once, and a parseable file.
 TEST_F(DatasetFiles, KilledBinaryResumes) {
-  // IDX files of 5,400 training images (the short schedule carves 5,000 for validation) and 200 test images.
-  const auto write_idx = [&](const std::string& prefix, const ImageDataset& d) {
-    const auto be = [](uint32_t v) {
-      return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
-                         static_cast<char>(v)};
-    };
-    const uint32_t n = static_cast<uint32_t>(d.count());
-    WriteFileAtomically(folder_ + "/idx/" + prefix + "-images-idx3-ubyte",
-                        be(0x803) + be(n) + be(16) + be(16) + std::string(d.pixels.begin(), d.pixels.end()));
-    WriteFileAtomically(folder_ + "/idx/" + prefix + "-labels-idx1-ubyte",
-                        be(0x801) + be(n) + std::string(d.labels.begin(), d.labels.end()));
-  };
-  fs::create_directories(folder_ + "/idx");
-  write_idx("train", Bars(5400, 3));
-  write_idx("t10k", Bars(200, 4));
+  WriteIdx();
   const std::string csv = folder_ + "/killed.csv";
   const std::string command = std::string(EDGENAS_BINARY) + " dataset --space " + kTinySpace + " -n 6 --data " +
                               folder_ + "/idx --format idx --classes 2 --threads 1 --out " + csv;
