@@ -24,7 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kTinySpace = std::string(EDGENAS_TEST_DATA) + "/spaces/tiny_16px.yaml";
+const std::string kTinySpace = std::string(EDGENAS_TEST_DATA) + "/train/tiny_16px.yaml";
 
 // Grey 16x16 images: a bright bar at the top (class 0) or the bottom (class 1).
 ImageDataset Bars(int count, uint64_t seed) {
