@@ -72,12 +72,8 @@ struct DataSource {
     } else {
       std::vector<std::string> names;
       for (int i = 0; i < classes; ++i) names.push_back(std::to_string(i));
-      const auto file = [&](const std::string& name) {
-        const std::string plain = data + "/" + name;
-        return PathExists(plain) || !PathExists(plain + ".gz") ? plain : plain + ".gz";
-      };
-      *train = ReadIdx(file("train-images-idx3-ubyte"), file("train-labels-idx1-ubyte"), names);
-      *test = ReadIdx(file("t10k-images-idx3-ubyte"), file("t10k-labels-idx1-ubyte"), names);
+      *train = ReadIdxFolder(data, DatasetPart::kTrain, names);
+      *test = ReadIdxFolder(data, DatasetPart::kTest, names);
     }
   }
 };

@@ -151,13 +151,17 @@ std::string FashionMnistFolder() {
 }
 
 ImageDataset ReadFashionMnist(const std::string& folder, DatasetPart part) {
-  const std::string prefix = part == DatasetPart::kTrain ? "train" : "t10k";
   EDGENAS_THROW_IF_NOT_FMT(IsFolder(folder),
                            "{}: no such folder; Fashion-MNIST comes with Debian's dataset-fashion-mnist package "
                            "(apt-get install dataset-fashion-mnist)",
                            folder);
+  return ReadIdxFolder(folder, part, FashionMnistClasses());
+}
+
+ImageDataset ReadIdxFolder(const std::string& folder, DatasetPart part, std::vector<std::string> class_names) {
+  const std::string prefix = part == DatasetPart::kTrain ? "train" : "t10k";
   return ReadIdx(PlainOrGzipped(folder, prefix + "-images-idx3-ubyte"),
-                 PlainOrGzipped(folder, prefix + "-labels-idx1-ubyte"), FashionMnistClasses());
+                 PlainOrGzipped(folder, prefix + "-labels-idx1-ubyte"), std::move(class_names));
 }
 
 ImageDataset ReadCifar10Folder(const std::string& folder, DatasetPart part) {

@@ -46,6 +46,9 @@ std::string FashionMnistFolder();
 // Fashion-MNIST's train (60,000) or test (10,000) images from `folder`, which
 // holds {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz].
 ImageDataset ReadFashionMnist(const std::string& folder, DatasetPart part);
+// The train or test part of an MNIST-style folder of IDX files,
+// {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz].
+ImageDataset ReadIdxFolder(const std::string& folder, DatasetPart part, std::vector<std::string> class_names);
 // CIFAR-10's train (data_batch_1..5.bin) or test (test_batch.bin) from `folder`
 // (the cifar-10-batches-bin folder of the binary release).
 ImageDataset ReadCifar10Folder(const std::string& folder, DatasetPart part);
