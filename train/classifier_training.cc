@@ -150,11 +150,12 @@ void ToChannelsLast(Network& net) {
 
 struct Teacher {
   Network net{nullptr};
-  std::unique_ptr<ImageBatcher> batcher;
+  int resolution = 0;  // its input's; it sees the student's images resized to this
 };
 
-// A finished `edgenas train` folder as a teacher: its network, weights and input contract.
-Teacher LoadTeacher(const TeacherOptions& o, const ImageDataset& train) {
+// A finished `edgenas train` folder as a teacher: its network and weights,
+// for the student's data (same classes and input channels).
+Teacher LoadTeacher(const TeacherOptions& o, const ImageDataset& train, const InputContract& student) {
   const std::string metrics_path = o.folder + "/" + kMetricsFile;
   nlohmann::json m;
   try {
@@ -166,18 +167,16 @@ Teacher LoadTeacher(const TeacherOptions& o, const ImageDataset& train) {
     const SearchSpace space = LoadSpace(m.at("space").get<std::string>());
     const Genome genome = space.Parse(m.at("arch").get<std::string>());
     const NetworkSpec spec = SpecWithClasses(space.Decode(genome), static_cast<int>(train.class_names.size()));
+    EDGENAS_THROW_IF_NOT_FMT(spec.input_channels == student.channels,
+                             "{}: the teacher takes {} input channels, the student {}", metrics_path,
+                             spec.input_channels, student.channels);
     Teacher t;
     t.net = Network(spec);
+    t.resolution = spec.resolution;
     const std::string weights = o.folder + "/" + kWeightsFile;
     LoadNetworkStateDict(t.net, ReadTorchStateDict(weights), weights);
     ToChannelsLast(t.net);
     t.net->eval();
-    InputContract contract;
-    contract.channels = m.at("input").at("channels").get<int>();
-    contract.resolution = m.at("input").at("resolution").get<int>();
-    contract.mean = m.at("input").at("mean").get<std::vector<float>>();
-    contract.std = m.at("input").at("std").get<std::vector<float>>();
-    t.batcher = std::make_unique<ImageBatcher>(train, contract);
     return t;
   } catch (const nlohmann::json::exception& e) {
     EDGENAS_THROW_FMT("{}: not the metrics of a finished `edgenas train`: {}", metrics_path, JsonErrorReason(e.what()));
@@ -270,7 +269,7 @@ ClassifierMetrics TrainClassifier(const SearchSpace& space, const Genome& genome
   const ImageBatcher batcher(train, contract);
   const ImageBatcher test_batcher(test, contract);
   Teacher teacher;
-  if (!o.teacher.folder.empty()) teacher = LoadTeacher(o.teacher, train);
+  if (!o.teacher.folder.empty()) teacher = LoadTeacher(o.teacher, train, contract);
 
   torch::manual_seed(o.seed);
   Network net(spec);
@@ -309,11 +308,10 @@ ClassifierMetrics TrainClassifier(const SearchSpace& space, const Genome& genome
         torch::NoGradGuard no_grad;
         // The teacher sees the same augmented images, at its own resolution.
         torch::Tensor teacher_images = images;
-        if (teacher.batcher->contract().resolution != contract.resolution) {
+        if (teacher.resolution != contract.resolution) {
           teacher_images = torch::nn::functional::interpolate(
               images, torch::nn::functional::InterpolateFuncOptions()
-                          .size(std::vector<int64_t>{teacher.batcher->contract().resolution,
-                                                     teacher.batcher->contract().resolution})
+                          .size(std::vector<int64_t>{teacher.resolution, teacher.resolution})
                           .mode(torch::kBilinear)
                           .align_corners(false));
         }
