@@ -18,6 +18,7 @@
 #include "space/network_stats.h"
 #include "space/space_loader.h"
 #include "test_util.h"
+#include "train/bars_dataset.h"
 
 namespace edgenas {
 namespace {
@@ -26,24 +27,7 @@ namespace fs = std::filesystem;
 
 const std::string kTinySpace = std::string(EDGENAS_TEST_DATA) + "/train/tiny_16px.yaml";
 
-// Grey 16x16 images: a bright bar at the top (class 0) or the bottom (class 1).
-ImageDataset Bars(int count, uint64_t seed) {
-  ImageDataset d;
-  d.height = d.width = 16;
-  d.class_names = {"top", "bottom"};
-  Rng rng(seed);
-  for (int i = 0; i < count; ++i) {
-    const int label = static_cast<int>(rng.UniformInt(2));
-    d.labels.push_back(static_cast<uint8_t>(label));
-    for (int y = 0; y < 16; ++y) {
-      for (int x = 0; x < 16; ++x) {
-        const bool bar = label == 0 ? (y >= 2 && y < 6) : (y >= 10 && y < 14);
-        d.pixels.push_back(static_cast<uint8_t>((bar ? 160 : 0) + rng.UniformInt(90)));
-      }
-    }
-  }
-  return d;
-}
+using testing::Bars;
 
 TEST(DatasetGeneration, SamplesAreDistinctSeededAndSpanTheMacs) {
   const SearchSpace space = LoadSpace("nas_bench_macro");
