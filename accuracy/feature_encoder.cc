@@ -69,9 +69,16 @@ FeatureEncoder::FeatureEncoder(const SearchSpace& space, FeatureEncoding encodin
     num_features_ += static_cast<int>(spec.stages[slot.stage].operators.size());
     ++max_active_;
   }
+  for (size_t i = 0; i < genes.size(); ++i) {
+    const GeneKind kind = genes[i].kind;
+    if (kind != GeneKind::kWidth && kind != GeneKind::kSE && kind != GeneKind::kActivation) continue;
+    stage_genes_.emplace_back(static_cast<int>(i), num_features_);
+    num_features_ += genes[i].cardinality;
+    ++max_active_;
+  }
 
   if (encoding == FeatureEncoding::kOfaMbv3) {
-    bool ok = space.factored() && slots_.size() == 20;
+    bool ok = space.factored() && !space.has_stage_choices() && slots_.size() == 20;
     for (const StageSpec& stage : spec.stages) {
       ok = ok && stage.kernels == std::vector<int>{3, 5, 7} && stage.expand_ratios == std::vector<double>{3, 4, 6};
     }
@@ -119,6 +126,7 @@ int FeatureEncoder::ActiveFeatures(const Genome& genome, int* active) const {
       active[n++] = slots_[next_slot++].op_base + position;
     }
   }
+  for (const auto& [gene, base] : stage_genes_) active[n++] = base + genome.genes[gene];
   if (resolution_base_ >= 0) {
     const int bit = encoding_ == FeatureEncoding::kOfaMbv3 ? (space_.Resolution(genome) - 112) / 16
                                                             : genome.genes[space_.resolution_gene()];

@@ -6,7 +6,8 @@
 //
 // Layout (kOneHot): for every block slot in order, a one-hot of its kernel
 // choice; then for every slot its expand-ratio choice; then for every slot its
-// operator choice; then the resolution. Choices with a single value get no
+// operator choice; then a one-hot of each stage's width, SE and activation
+// choice (spaces that offer them); then the resolution. Choices with a single value get no
 // features. A slot beyond its stage's depth, and a `skip` operator where the
 // layer keeps its shape (the identity), set no bit: identical networks have
 // identical features.
@@ -60,6 +61,7 @@ class FeatureEncoder {
   const SearchSpace& space_;
   FeatureEncoding encoding_;
   std::vector<SlotFeatures> slots_;
+  std::vector<std::pair<int, int>> stage_genes_;  // (gene, first feature) of each width, SE and activation gene
   int resolution_base_ = -1;  // -1: a single resolution, no bits
   int num_features_ = 0;
   int max_active_ = 0;

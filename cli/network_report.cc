@@ -31,7 +31,7 @@ std::string DescribeNetworkText(const SearchSpace& space, const Genome& genome, 
   if (canonical != genome && space.ToString(canonical) != space.ToString(genome)) {
     out += fmt::format("canonical   {}\n", space.ToString(canonical));
   }
-  if (space.factored()) out += fmt::format("ofa json    {}\n", space.ToOfaJson(genome));
+  if (space.has_ofa_json()) out += fmt::format("ofa json    {}\n", space.ToOfaJson(genome));
   out += fmt::format("resolution  {}\n\n", net.resolution);
   out += fmt::format("{:<8} {:<8} {:>14} {:>14} {:>2} {:>2} {:>6} {:>5} {:>3} {:<6} {:>4} {:>13} {:>11} {:>12}", "layer",
                      "op", "input", "output", "k", "s", "expand", "mid", "se", "act", "skip", "MACs", "params",
@@ -110,7 +110,7 @@ nlohmann::json DescribeNetworkJson(const SearchSpace& space, const Genome& genom
     json["total"]["cost"][c.metric] = c.total;
     json["units"]["cost"][c.metric] = c.unit;
   }
-  if (space.factored()) json["ofa_json"] = nlohmann::json::parse(space.ToOfaJson(genome));
+  if (space.has_ofa_json()) json["ofa_json"] = nlohmann::json::parse(space.ToOfaJson(genome));
   return json;
 }
 
@@ -132,7 +132,7 @@ std::string DescribeSpaceText(const SearchSpace& space) {
   for (const LayerTemplate& t : spec.stem) stem.push_back(fixed(t));
   for (const LayerTemplate& t : spec.head) head.push_back(fixed(t));
   out += fmt::format("stem        {}\n", JoinStrings(stem, "; "));
-  out += fmt::format("\n{:<6} {:>5} {:>6} {:<9} {:<6} {:<3} {}\n", "stage", "out", "stride", "depth", "act", "se",
+  out += fmt::format("\n{:<6} {:<10} {:>6} {:<9} {:<13} {:<8} {}\n", "stage", "out", "stride", "depth", "act", "se",
                      "choices per layer");
   for (size_t s = 0; s < spec.stages.size(); ++s) {
     const StageSpec& stage = spec.stages[s];
@@ -147,9 +147,14 @@ std::string DescribeSpaceText(const SearchSpace& space) {
       }
       choices = JoinStrings(names, " ");
     }
-    out += fmt::format("{:<6} {:>5} {:>6} {:<9} {:<6} {:<3} {}\n", s, stage.out_channels, stage.stride,
-                       fmt::format("{{{}}}", fmt::join(stage.depths, ",")), ActivationToString(stage.activation),
-                       stage.se ? "yes" : "no", choices);
+    std::vector<std::string> activations, se;
+    for (Activation a : stage.activations) activations.push_back(ActivationToString(a));
+    for (bool b : stage.se) se.push_back(b ? "yes" : "no");
+    auto options = [](const auto& values) {
+      return values.size() == 1 ? fmt::format("{}", values[0]) : fmt::format("{{{}}}", fmt::join(values, ","));
+    };
+    out += fmt::format("{:<6} {:<10} {:>6} {:<9} {:<13} {:<8} {}\n", s, options(stage.widths), stage.stride,
+                       fmt::format("{{{}}}", fmt::join(stage.depths, ",")), options(activations), options(se), choices);
   }
   out += fmt::format("\nhead        {}\n", JoinStrings(head, "; "));
   out += fmt::format("\ngenes       {}\n", space.genes().size());

@@ -63,7 +63,7 @@ void SampleArchs(const ArchOptions& o) {
   for (int i = 0; i < o.count; ++i) {
     Genome genome = space.Sample(rng);
     if (o.canonical) genome = space.Canonical(genome);
-    std::cout << (o.json && space.factored() ? space.ToOfaJson(genome) : space.ToString(genome)) << "\n";
+    std::cout << (o.json && space.has_ofa_json() ? space.ToOfaJson(genome) : space.ToString(genome)) << "\n";
   }
 }
 

@@ -65,7 +65,7 @@ class EntryLookup {
 
 LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& profile, const std::string& metric,
                            const CostModelOptions& options)
-    : space_(space), device_(profile.device), slots_(space.block_slots()) {
+    : space_(space), device_(profile.device), slots_(space.block_slots()), head_gene_(space.head_gene()) {
   const std::vector<int>& resolutions = options.resolutions;
   const auto found = profile.metrics.find(metric);
   EDGENAS_THROW_IF_NOT_FMT(found != profile.metrics.end(), "hardware profile '{}' has no {} tables", profile.device,
@@ -78,14 +78,15 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
 
   const size_t num_resolutions = spec.resolutions.size();
   const size_t num_fixed = spec.stem.size() + spec.head.size();
+  if (head_gene_ >= 0) num_head_choices_ = space.genes()[head_gene_].cardinality;
   compiled_.assign(num_resolutions, 0);
-  fixed_.assign(num_resolutions, 0.0);
-  layer_fixed_.assign(num_resolutions * num_fixed, 0.0);
+  fixed_.assign(num_resolutions * num_head_choices_, 0.0);
+  layer_fixed_.assign(num_resolutions * num_head_choices_ * num_fixed, 0.0);
   block_.assign(num_resolutions * slots_.size() * max_choices_, Entry{});
   scale_.assign(num_resolutions, 1.0);
   scale_per_weight_mib_.assign(num_resolutions, 0.0);
   constant_.assign(num_resolutions, 0.0);
-  fixed_weight_mib_.assign(num_resolutions, 0.0);
+  fixed_weight_mib_.assign(num_resolutions * num_head_choices_, 0.0);
   std::vector<std::string> missing;
 
   for (size_t ri = 0; ri < num_resolutions; ++ri) {
@@ -119,21 +120,26 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
   });
 }
 
-// The stem and head layers' entries (summed into fixed_) and every block
-// slot's entry per choice, at resolution index ri: each layer is probed in
-// the deepest network, where every slot is in use.
+// The stem and head layers' entries (summed into fixed_, per head choice) and
+// every block slot's entry per choice, at resolution index ri: each layer is
+// probed in the deepest network, where every slot is in use.
 void LutCostModel::CompileResolution(size_t ri, LutKeyFormat format,
                                      const std::function<double(const std::string&, const LayerSpec&)>& lookup) {
   const SpaceSpec& spec = space_.spec();
   const size_t num_fixed = spec.stem.size() + spec.head.size();
   const Genome genome = space_.DeepestGenome(static_cast<int>(ri));
-  const NetworkSpec deepest = space_.Decode(genome);
-  const std::vector<std::string> keys = LutKeys(deepest, format);
-  for (size_t i = 0; i < num_fixed; ++i) {
-    const size_t layer = i < spec.stem.size() ? i : keys.size() - num_fixed + i;
-    layer_fixed_[ri * num_fixed + i] = lookup(keys[layer], deepest.layers[layer]);
-    fixed_[ri] += layer_fixed_[ri * num_fixed + i];
-    fixed_weight_mib_[ri] += LayerWeightMib(deepest.layers[layer]);
+  for (size_t h = 0; h < num_head_choices_; ++h) {
+    Genome probe = genome;
+    if (head_gene_ >= 0) probe.genes[head_gene_] = static_cast<uint8_t>(h);
+    const NetworkSpec net = space_.Decode(probe);
+    const std::vector<std::string> keys = LutKeys(net, format);
+    const size_t fi = ri * num_head_choices_ + h;
+    for (size_t i = 0; i < num_fixed; ++i) {
+      const size_t layer = i < spec.stem.size() ? i : keys.size() - num_fixed + i;
+      layer_fixed_[fi * num_fixed + i] = lookup(keys[layer], net.layers[layer]);
+      fixed_[fi] += layer_fixed_[fi * num_fixed + i];
+      fixed_weight_mib_[fi] += LayerWeightMib(net.layers[layer]);
+    }
   }
   for (size_t k = 0; k < slots_.size(); ++k) {
     Genome probe = genome;
@@ -152,7 +158,7 @@ double LutCostModel::WeightMib(const Genome& genome) const {
   const size_t ri = genome.genes[0];
   EDGENAS_ASSERT(compiled_[ri]);
   const Entry* block = &block_[ri * slots_.size() * max_choices_];
-  double weight_mib = fixed_weight_mib_[ri];
+  double weight_mib = fixed_weight_mib_[FixedIndex(genome)];
   for (const BlockSlot& slot : slots_) {
     if (slot.InUse(genome)) weight_mib += block[slot.Choice(genome)].weight_mib;
     block += max_choices_;
@@ -164,7 +170,8 @@ double LutCostModel::Cost(const Genome& genome) const {
   const size_t ri = genome.genes[0];
   EDGENAS_ASSERT(compiled_[ri]);
   const Entry* block = &block_[ri * slots_.size() * max_choices_];
-  double sum = fixed_[ri], weight_mib = fixed_weight_mib_[ri];
+  const size_t fi = FixedIndex(genome);
+  double sum = fixed_[fi], weight_mib = fixed_weight_mib_[fi];
   for (const BlockSlot& slot : slots_) {
     if (slot.InUse(genome)) {
       const Entry& entry = block[slot.Choice(genome)];
@@ -185,12 +192,13 @@ std::vector<double> LutCostModel::LayerCosts(const Genome& genome) const {
   EDGENAS_ASSERT(compiled_[ri]);
   const SpaceSpec& spec = space_.spec();
   const size_t num_fixed = spec.stem.size() + spec.head.size();
-  std::vector<double> costs(layer_fixed_.begin() + ri * num_fixed, layer_fixed_.begin() + ri * num_fixed + spec.stem.size());
+  const size_t fi = FixedIndex(genome);
+  std::vector<double> costs(layer_fixed_.begin() + fi * num_fixed, layer_fixed_.begin() + fi * num_fixed + spec.stem.size());
   for (size_t k = 0; k < slots_.size(); ++k) {
     if (slots_[k].InUse(genome)) costs.push_back(block_[(ri * slots_.size() + k) * max_choices_ + slots_[k].Choice(genome)].cost);
   }
-  costs.insert(costs.end(), layer_fixed_.begin() + ri * num_fixed + spec.stem.size(),
-               layer_fixed_.begin() + (ri + 1) * num_fixed);
+  costs.insert(costs.end(), layer_fixed_.begin() + fi * num_fixed + spec.stem.size(),
+               layer_fixed_.begin() + (fi + 1) * num_fixed);
   const double scale = scale_[ri] + scale_per_weight_mib_[ri] * WeightMib(genome);
   for (double& cost : costs) cost *= scale;
   return costs;

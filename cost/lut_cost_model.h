@@ -7,7 +7,8 @@
 //   sum(g)    = fixed[r] + sum over the block slots in use of block[r][slot][choice]
 //   weight(g) = the same sum over the layers' weights in MiB, stored beside the entries
 //   cost(g)   = (scale[r] + scale_per_weight_mib[r] * weight(g)) * sum(g) + constant[r]
-// where fixed[r] holds the stem and head layers (HardwareProfile's CostTable
+// where fixed[r] holds the stem and head layers, per choice of the last stage's
+// width when the space offers one (the head reads it; HardwareProfile's CostTable
 // says where scale, scale_per_weight_mib and constant come from).
 // Every key the space can need is looked up at construction: a missing one is
 // reported then, with the device, the space and the exact keys, never mid-search
@@ -81,15 +82,21 @@ class LutCostModel : public Scorer {
   std::vector<BlockSlot> slots_;  // the space's, copied beside the entries they index
   int max_choices_ = 0;
   std::vector<char> compiled_;   // per resolution index of the space
-  std::vector<double> fixed_;    // [resolution]
+  int head_gene_ = -1;           // SearchSpace::head_gene()
+  size_t num_head_choices_ = 1;  // its choices (1 if none)
+  // Index of the genome's fixed_ entry: [resolution][head choice].
+  size_t FixedIndex(const Genome& genome) const {
+    return genome.genes[0] * num_head_choices_ + (head_gene_ < 0 ? 0 : genome.genes[head_gene_]);
+  }
+  std::vector<double> fixed_;    // [resolution][head choice]
   struct Entry {
     double cost = 0;        // the table's entry
     double weight_mib = 0;  // the layer's weights
   };
   std::vector<Entry> block_;     // [(resolution * slots + slot) * max_choices + choice]
-  std::vector<double> layer_fixed_;  // [resolution][stem and head layer], for LayerCosts
+  std::vector<double> layer_fixed_;  // [resolution][head choice][stem and head layer], for LayerCosts
   std::vector<double> scale_, scale_per_weight_mib_, constant_;  // [resolution]
-  std::vector<double> fixed_weight_mib_;  // [resolution], like fixed_
+  std::vector<double> fixed_weight_mib_;  // [resolution][head choice], like fixed_
   std::vector<EstimatedKey> estimated_;
 };
 

@@ -80,7 +80,8 @@ std::vector<double> NonNegativeLeastSquares(const std::vector<double>& a_data, c
 namespace {
 
 // Block-usage counts: one column per LUT key of the blocks, one per resolution
-// for the constant (stem, head, and per-network overhead together).
+// for the constant (stem, head, and per-network overhead together). Where the
+// head reads a width the network chooses, the head layers get columns too.
 struct Design {
   std::vector<std::pair<int, std::string>> columns;  // (resolution, key); key "" = the constant
   std::vector<std::vector<std::pair<int, double>>> rows;  // sparse: (column, count)
@@ -94,7 +95,8 @@ Design BuildDesign(const SearchSpace& space, LutKeyFormat format, const std::vec
     if (added) d.columns.emplace_back(r, key);
     return it->second;
   };
-  const size_t stem = space.spec().stem.size(), head = space.spec().head.size();
+  const size_t stem = space.spec().stem.size();
+  const size_t head = space.head_gene() >= 0 ? 0 : space.spec().head.size();
   for (const Timing& t : timings) {
     std::string error;
     EDGENAS_THROW_IF_NOT_FMT(space.IsValid(t.genome, &error), "a timing's architecture does not fit space '{}': {}",
@@ -203,12 +205,20 @@ std::string WriteFittedProfile(const ProfileFit& fit, const SearchSpace& space, 
       if (const auto found = fit.entries_by_resolution.find(resolution); found != fit.entries_by_resolution.end()) {
         for (const auto& [key, value] : found->second) entries[key]["mean"] = value;
       }
-      // The stem and head are in the constant; their keys must exist for the cost model.
-      const std::vector<std::string> keys =
-          LutKeys(space.Decode(space.DeepestGenome(space.ResolutionIndex(resolution))), format);
-      const size_t stem = space.spec().stem.size(), head = space.spec().head.size();
-      for (size_t i = 0; i < keys.size(); ++i) {
-        if ((i < stem || i + head >= keys.size()) && !keys[i].empty()) entries[keys[i]]["mean"] = 0.0;
+      // The stem and head are in the constant (a head that reads a chosen width
+      // also has fitted entries); their keys must exist for the cost model.
+      const Genome deepest = space.DeepestGenome(space.ResolutionIndex(resolution));
+      const int head_choices = space.head_gene() < 0 ? 1 : space.genes()[space.head_gene()].cardinality;
+      for (int h = 0; h < head_choices; ++h) {
+        Genome genome = deepest;
+        if (space.head_gene() >= 0) genome.genes[space.head_gene()] = static_cast<uint8_t>(h);
+        const std::vector<std::string> keys = LutKeys(space.Decode(genome), format);
+        const size_t stem = space.spec().stem.size(), head = space.spec().head.size();
+        for (size_t i = 0; i < keys.size(); ++i) {
+          if ((i < stem || i + head >= keys.size()) && !keys[i].empty() && !entries.count(keys[i])) {
+            entries[keys[i]]["mean"] = 0.0;
+          }
+        }
       }
       const std::string name = fmt::format("tables/{}_lookup_table.yaml", resolution);
       WriteTableFile((fs::path(folder) / name).string(), entries);

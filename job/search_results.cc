@@ -27,7 +27,7 @@ nlohmann::json NetworkJson(const ResultContext& c, const Candidate& network) {
   const NetworkStats stats = ComputeStats(space.Decode(network.genome));
   nlohmann::json j;
   j["arch"] = space.ToString(network.genome);
-  if (space.factored()) j["ofa_json"] = nlohmann::json::parse(space.ToOfaJson(network.genome));
+  if (space.has_ofa_json()) j["ofa_json"] = nlohmann::json::parse(space.ToOfaJson(network.genome));
   for (size_t i = 0; i < c.evaluator.metrics().size(); ++i) {
     const Evaluator::Metric& m = c.evaluator.metrics()[i];
     nlohmann::json value = {{"value", network.scores->values[i]}, {"unit", m.unit}};

@@ -1,7 +1,10 @@
 // Arch strings: the readable, stable text form of a genome (docs/spaces.md).
 //  - factored spaces:      r192-k33.775.3537.535.333-e34.466.4336.333.436
 //    (kernel and expand values of the blocks in use, stages separated by '.',
-//    so each stage's depth is the length of its group);
+//    so each stage's depth is the length of its group); spaces whose stages offer
+//    width, SE or activation choices add one value per stage of each:
+//    r32-k35.357.33-e34.646.33-w16.32.48-s0.1.1-ar.h.h (width; SE 0 or 1;
+//    activation r = relu, 6 = relu6, h = hswish, n = none);
 //  - operator-list spaces: one digit per layer, the operator's position in its
 //    stage's list (NAS-Bench-Macro's own 8-digit form), after "r<res>-" only
 //    when the space has several resolutions.
@@ -25,6 +28,17 @@ namespace {
 constexpr size_t kMaxArchStringLength = 4096;
 
 std::string FormatValue(double value) { return fmt::format("{:g}", value); }
+
+// One letter per activation in the arch string's `a` group.
+char ActivationLetter(Activation activation) {
+  switch (activation) {
+    case Activation::kNone: return 'n';
+    case Activation::kReLU: return 'r';
+    case Activation::kReLU6: return '6';
+    case Activation::kHSwish: return 'h';
+  }
+  return '?';
+}
 
 template <typename T>
 int IndexOf(const std::vector<T>& values, T value) {
@@ -56,7 +70,17 @@ std::string SearchSpace::ToString(const Genome& genome) const {
       expands += FormatValue(stage.expand_ratios[genome.genes[gene + 1]]);
     }
   }
-  return text + kernels + "-" + expands;
+  text += kernels + "-" + expands;
+  if (!has_stage_choices_) return text;
+  std::string widths = "-w", se = "-s", activations = "-a";
+  for (size_t s = 0; s < spec_.stages.size(); ++s) {
+    const int stage = static_cast<int>(s);
+    const char* separator = s > 0 ? "." : "";
+    widths += separator + std::to_string(Width(genome, stage));
+    se += separator + std::string(StageSE(genome, stage) ? "1" : "0");
+    activations += separator + std::string(1, ActivationLetter(StageActivation(genome, stage)));
+  }
+  return text + widths + se + activations;
 }
 
 int SearchSpace::ParseResolutionPrefix(const std::string& arch, std::string* body) const {
@@ -130,10 +154,14 @@ Genome SearchSpace::ParseOperatorDigits(const std::string& arch, const std::stri
 
 Genome SearchSpace::ParseFactored(const std::string& arch, const std::string& body) const {
   const std::vector<std::string> parts = SplitString(body, '-');
-  const std::string expected = "expected r<resolution>-k<kernels>-e<expand ratios>, one group of digits per stage "
-                               "separated by '.', e.g. r192-k33.775.3537.535.333-e34.466.4336.333.436";
-  EDGENAS_THROW_IF_NOT_FMT(parts.size() == 2 && parts[0].size() > 1 && parts[0][0] == 'k' && parts[1].size() > 1 &&
-                               parts[1][0] == 'e',
+  const std::string expected =
+      has_stage_choices_
+          ? "expected r<resolution>-k<kernels>-e<expand ratios>-w<widths>-s<SE 0/1>-a<activations r/6/h/n>, one "
+            "group per stage separated by '.', e.g. " + ToString(DeepestGenome(0))
+          : "expected r<resolution>-k<kernels>-e<expand ratios>, one group of digits per stage separated by '.', "
+            "e.g. r192-k33.775.3537.535.333-e34.466.4336.333.436";
+  EDGENAS_THROW_IF_NOT_FMT(parts.size() == (has_stage_choices_ ? 5u : 2u) && parts[0].size() > 1 && parts[0][0] == 'k' &&
+                               parts[1].size() > 1 && parts[1][0] == 'e',
                            "arch '{}' for space '{}': {}", arch, spec_.name, expected);
   const std::vector<std::string> kernel_groups = SplitString(parts[0].substr(1), '.');
   const std::vector<std::string> expand_groups = SplitString(parts[1].substr(1), '.');
@@ -164,11 +192,52 @@ Genome SearchSpace::ParseFactored(const std::string& arch, const std::string& bo
       genome.genes[block_gene_[s][b] + 1] = static_cast<uint8_t>(expand);
     }
   }
+  if (has_stage_choices_) ParseStageChoices(arch, {parts[2], parts[3], parts[4]}, &genome);
   return genome;
 }
 
+// The -w, -s and -a groups: one value per stage, each one of the stage's choices.
+void SearchSpace::ParseStageChoices(const std::string& arch, const std::vector<std::string>& groups,
+                                    Genome* genome) const {
+  const size_t stages = spec_.stages.size();
+  const char tags[] = {'w', 's', 'a'};
+  const char* names[] = {"widths", "SE settings (0 or 1)", "activations (r, 6, h or n)"};
+  for (size_t g = 0; g < 3; ++g) {
+    const std::vector<std::string> values =
+        groups[g].size() > 1 && groups[g][0] == tags[g] ? SplitString(groups[g].substr(1), '.') : std::vector<std::string>{};
+    EDGENAS_THROW_IF_NOT_FMT(values.size() == stages,
+                             "arch '{}' for space '{}': expected '-{}' and {} {}, one per stage separated by '.'", arch,
+                             spec_.name, tags[g], stages, names[g]);
+    for (size_t s = 0; s < stages; ++s) {
+      const StageSpec& stage = spec_.stages[s];
+      const std::string& value = values[s];
+      int choice = -1;
+      std::string offered;
+      if (g == 0) {
+        const bool numeric = !value.empty() && value.size() < 8 &&
+                             std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c); });
+        choice = numeric ? IndexOf(stage.widths, std::stoi(value)) : -1;
+        offered = fmt::format("{}", fmt::join(stage.widths, ", "));
+      } else if (g == 1) {
+        choice = value == "0" || value == "1" ? IndexOf(stage.se, value == "1") : -1;
+        for (bool se : stage.se) offered += std::string(offered.empty() ? "" : ", ") + (se ? "1" : "0");
+      } else {
+        for (size_t i = 0; i < stage.activations.size(); ++i) {
+          const std::string letter(1, ActivationLetter(stage.activations[i]));
+          if (value == letter) choice = static_cast<int>(i);
+          offered += (offered.empty() ? "" : ", ") + letter;
+        }
+      }
+      EDGENAS_THROW_IF_NOT_FMT(choice >= 0, "arch '{}' for space '{}': stage {} {} '{}' is not one of {}", arch,
+                               spec_.name, s, g == 0 ? "width" : g == 1 ? "SE" : "activation", value, offered);
+      const int gene = g == 0 ? width_gene_[s] : g == 1 ? se_gene_[s] : activation_gene_[s];
+      if (gene >= 0) genome->genes[gene] = static_cast<uint8_t>(choice);
+    }
+  }
+}
+
 Genome SearchSpace::ParseOfaJson(const std::string& text) const {
-  EDGENAS_THROW_IF_NOT_FMT(factored_, "space '{}' has no Once-for-All JSON form; use its arch string", spec_.name);
+  EDGENAS_THROW_IF_NOT_FMT(factored_ && !has_stage_choices_, "space '{}' has no Once-for-All JSON form; use its arch string", spec_.name);
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(text);
@@ -228,7 +297,7 @@ Genome SearchSpace::ParseOfaJson(const std::string& text) const {
 }
 
 std::string SearchSpace::ToOfaJson(const Genome& genome) const {
-  EDGENAS_THROW_IF_NOT_FMT(factored_, "space '{}' has no Once-for-All JSON form; use its arch string", spec_.name);
+  EDGENAS_THROW_IF_NOT_FMT(factored_ && !has_stage_choices_, "space '{}' has no Once-for-All JSON form; use its arch string", spec_.name);
   nlohmann::json ks = nlohmann::json::array(), es = nlohmann::json::array(), ds = nlohmann::json::array();
   for (size_t s = 0; s < spec_.stages.size(); ++s) {
     const StageSpec& stage = spec_.stages[s];

@@ -13,6 +13,9 @@ const char* GeneKindToString(GeneKind kind) {
   switch (kind) {
     case GeneKind::kResolution: return "resolution";
     case GeneKind::kDepth: return "depth";
+    case GeneKind::kWidth: return "width";
+    case GeneKind::kSE: return "se";
+    case GeneKind::kActivation: return "activation";
     case GeneKind::kKernel: return "kernel";
     case GeneKind::kExpand: return "expand";
     case GeneKind::kOperator: return "operator";
@@ -101,8 +104,16 @@ void SearchSpace::CheckStructure() const {
       std::sort(values.begin(), values.end());
       return std::adjacent_find(values.begin(), values.end()) == values.end();
     };
-    EDGENAS_THROW_IF_NOT_FMT(unique(stage.kernels) && unique(stage.expand_ratios) && unique(stage.operators),
-                             "space '{}': stage {} lists a kernel, expand ratio or operator twice", n, s);
+    EDGENAS_THROW_IF_NOT_FMT(unique(stage.kernels) && unique(stage.expand_ratios) && unique(stage.operators) &&
+                                 unique(stage.activations) && unique(stage.se),
+                             "space '{}': stage {} lists a kernel, expand ratio, operator, activation or SE value twice",
+                             n, s);
+    EDGENAS_THROW_IF_NOT_FMT(!stage.widths.empty() && stage.widths[0] >= 1 &&
+                                 std::adjacent_find(stage.widths.begin(), stage.widths.end(),
+                                                    std::greater_equal<int>()) == stage.widths.end(),
+                             "space '{}': stage {} widths must be ascending, each listed once", n, s);
+    EDGENAS_THROW_IF_NOT_FMT(!stage.activations.empty() && !stage.se.empty(),
+                             "space '{}': stage {} needs an activation and an SE setting", n, s);
     if (factored) {
       EDGENAS_THROW_IF_NOT_FMT(!stage.kernels.empty() && !stage.expand_ratios.empty(),
                                "space '{}': stage {} needs kernel and expand choices, or an operator list", n, s);
@@ -116,6 +127,10 @@ void SearchSpace::CheckStructure() const {
                                  "space '{}': stage {} expand ratio {} must be a whole number from 1 to 9", n, s, e);
       }
     } else {
+      EDGENAS_THROW_IF_NOT_FMT(stage.widths.size() == 1 && stage.activations.size() == 1 && stage.se.size() == 1,
+                               "space '{}': stage {} has an operator list and several widths, activations or SE "
+                               "settings; those choices are for kernel/expand stages",
+                               n, s);
       EDGENAS_THROW_IF_NOT_FMT(stage.depths.size() == 1,
                                "space '{}': stage {} has an operator list and several depths; use a skip "
                                "operator for elastic depth",
@@ -140,9 +155,21 @@ void SearchSpace::BuildGeneLayout() {
     const int stage_index = static_cast<int>(s);
     stage_in_channels_.push_back(channels);
     depth_gene_.push_back(-1);
+    width_gene_.push_back(-1);
+    se_gene_.push_back(-1);
+    activation_gene_.push_back(-1);
     if (factored_) {
       depth_gene_[s] = static_cast<int>(genes_.size());
       genes_.push_back(Gene{GeneKind::kDepth, stage_index, -1, static_cast<int>(stage.depths.size()), {}});
+      auto add_stage_gene = [&](GeneKind kind, size_t choices, int* index) {
+        if (choices < 2) return;
+        *index = static_cast<int>(genes_.size());
+        genes_.push_back(Gene{kind, stage_index, -1, static_cast<int>(choices), {}});
+        has_stage_choices_ = true;
+      };
+      add_stage_gene(GeneKind::kWidth, stage.widths.size(), &width_gene_[s]);
+      add_stage_gene(GeneKind::kSE, stage.se.size(), &se_gene_[s]);
+      add_stage_gene(GeneKind::kActivation, stage.activations.size(), &activation_gene_[s]);
     }
     block_gene_.emplace_back();
     for (int b = 0; b < stage.max_depth(); ++b) {
@@ -153,7 +180,7 @@ void SearchSpace::BuildGeneLayout() {
         continue;
       }
       Gene gene{GeneKind::kOperator, stage_index, b, 0, {}};
-      const bool keeps_shape = b > 0 || (stage.stride == 1 && stage.out_channels == channels);
+      const bool keeps_shape = b > 0 || (stage.stride == 1 && stage.widths[0] == channels);
       for (size_t i = 0; i < stage.operators.size(); ++i) {
         const LayerTemplate& op = spec_.operators[stage.operators[i]];
         if (op.op == LayerOp::kIdentity && !keeps_shape && !op.skip_allowed_when_reshaping) continue;
@@ -165,13 +192,28 @@ void SearchSpace::BuildGeneLayout() {
       gene.cardinality = static_cast<int>(gene.allowed_operators.size());
       genes_.push_back(gene);
     }
-    channels = stage.out_channels;
+    channels = stage.widths[0];
   }
 }
 
 int SearchSpace::Depth(const Genome& genome, int stage) const {
   const int gene = depth_gene_[stage];
   return gene < 0 ? spec_.stages[stage].max_depth() : spec_.stages[stage].depths[genome.genes[gene]];
+}
+
+int SearchSpace::Width(const Genome& genome, int stage) const {
+  const int gene = width_gene_[stage];
+  return spec_.stages[stage].widths[gene < 0 ? 0 : genome.genes[gene]];
+}
+
+Activation SearchSpace::StageActivation(const Genome& genome, int stage) const {
+  const int gene = activation_gene_[stage];
+  return spec_.stages[stage].activations[gene < 0 ? 0 : genome.genes[gene]];
+}
+
+bool SearchSpace::StageSE(const Genome& genome, int stage) const {
+  const int gene = se_gene_[stage];
+  return spec_.stages[stage].se[gene < 0 ? 0 : genome.genes[gene]];
 }
 
 SearchSpace SearchSpace::WithResolutions(const std::vector<int>& resolutions) const {
@@ -203,6 +245,13 @@ void SearchSpace::BuildBlockSlots() {
         slot.second_cardinality = genes_[slot.second_gene].cardinality;
         slot.num_choices *= slot.second_cardinality;
       }
+      // The stage genes the layer reads, in the order SetSlotChoice unpacks them.
+      for (int gene : {b == 0 && s > 0 ? width_gene_[s - 1] : -1, width_gene_[s], se_gene_[s], activation_gene_[s]}) {
+        if (gene < 0) continue;
+        slot.stage_genes[slot.num_stage_genes] = gene;
+        slot.stage_gene_cardinalities[slot.num_stage_genes++] = genes_[gene].cardinality;
+        slot.num_choices *= genes_[gene].cardinality;
+      }
       slot.depth_gene = depth_gene_[s];
       // Depth choices ascend, so the slot is in use from the first depth above b.
       while (slot.min_depth_choice < static_cast<int>(stage.depths.size()) && stage.depths[slot.min_depth_choice] <= b) {
@@ -223,6 +272,10 @@ int SearchSpace::NumSlotChoices(int stage, int block) const { return Slot(stage,
 void SearchSpace::SetSlotChoice(Genome* genome, int stage, int block, int choice) const {
   const BlockSlot& slot = Slot(stage, block);
   EDGENAS_ASSERT(choice >= 0 && choice < slot.num_choices);
+  for (int i = slot.num_stage_genes - 1; i >= 0; --i) {
+    genome->genes[slot.stage_genes[i]] = static_cast<uint8_t>(choice % slot.stage_gene_cardinalities[i]);
+    choice /= slot.stage_gene_cardinalities[i];
+  }
   genome->genes[slot.first_gene] = static_cast<uint8_t>(choice / slot.second_cardinality);
   if (slot.second_gene >= 0) genome->genes[slot.second_gene] = static_cast<uint8_t>(choice % slot.second_cardinality);
 }
@@ -238,7 +291,7 @@ Genome SearchSpace::DeepestGenome(int resolution_index) const {
 
 bool SearchSpace::PreservesShape(int stage, int block) const {
   const StageSpec& s = spec_.stages[stage];
-  return block > 0 || (s.stride == 1 && s.out_channels == stage_in_channels_[stage]);
+  return block > 0 || (s.stride == 1 && s.widths[0] == stage_in_channels_[stage]);
 }
 
 LayerSpec SearchSpace::MakeMBConv(int in_channels, int in_size, int out_channels, int stride, int kernel,
@@ -306,19 +359,19 @@ LayerSpec SearchSpace::MakeOperatorLayer(const LayerTemplate& t, const StageSpec
                                          int in_channels, int in_size) const {
   const int stride = block == 0 ? stage.stride : 1;
   if (t.op == LayerOp::kMBConv) {
-    return MakeMBConv(in_channels, in_size, stage.out_channels, stride, t.kernel, t.expand_ratio,
-                      t.always_expand_conv, t.groups, t.se.value_or(stage.se),
-                      t.activation.value_or(stage.activation));
+    return MakeMBConv(in_channels, in_size, stage.widths[0], stride, t.kernel, t.expand_ratio,
+                      t.always_expand_conv, t.groups, t.se.value_or(stage.se[0]),
+                      t.activation.value_or(stage.activations[0]));
   }
   // A skip operator: the identity where the shape is kept, else a strided 1x1 conv.
   LayerSpec l;
   l.skip_op = true;
   l.in_channels = in_channels;
   l.in_size = in_size;
-  l.out_channels = stage.out_channels;
+  l.out_channels = stage.widths[0];
   l.out_size = OutputSize(in_size, stride);
   l.stride = stride;
-  if (stride == 1 && in_channels == stage.out_channels) {
+  if (stride == 1 && in_channels == stage.widths[0]) {
     l.op = LayerOp::kIdentity;
     l.batch_norm = false;
     return l;
@@ -348,14 +401,15 @@ NetworkSpec SearchSpace::Decode(const Genome& genome) const {
   }
   for (size_t s = 0; s < spec_.stages.size(); ++s) {
     const StageSpec& stage = spec_.stages[s];
-    const int depth = Depth(genome, static_cast<int>(s));
+    const int stage_index = static_cast<int>(s);
+    const int depth = Depth(genome, stage_index);
     for (int b = 0; b < depth; ++b) {
       const int gene = block_gene_[s][b];
       LayerSpec layer;
       if (factored_) {
-        layer = MakeMBConv(channels, size, stage.out_channels, b == 0 ? stage.stride : 1,
+        layer = MakeMBConv(channels, size, Width(genome, stage_index), b == 0 ? stage.stride : 1,
                            stage.kernels[genome.genes[gene]], stage.expand_ratios[genome.genes[gene + 1]], false, 1,
-                           stage.se, stage.activation);
+                           StageSE(genome, stage_index), StageActivation(genome, stage_index));
       } else {
         const int op_position = genes_[gene].allowed_operators[genome.genes[gene]];
         layer = MakeOperatorLayer(spec_.operators[stage.operators[op_position]], stage, b, channels, size);
@@ -493,11 +547,12 @@ double SearchSpace::NumDistinctNetworks() const {
     const StageSpec& stage = spec_.stages[s];
     const int stage_index = static_cast<int>(s);
     if (factored_) {
-      // Blocks beyond the depth are reset: sum over depths of choices^depth.
-      const double per_block = static_cast<double>(NumSlotChoices(stage_index, 0));
+      // Blocks beyond the depth are reset: sum over depths of choices^depth,
+      // times the stage's width, SE and activation choices.
+      const double per_block = static_cast<double>(stage.kernels.size() * stage.expand_ratios.size());
       double configurations = 0;
       for (int depth : stage.depths) configurations += std::pow(per_block, depth);
-      count *= configurations;
+      count *= configurations * stage.widths.size() * stage.se.size() * stage.activations.size();
       continue;
     }
     // Operator lists: identities move to the end of the shape-keeping layers,

@@ -14,14 +14,22 @@
 //    is the identity where the layer keeps its shape; where it changes the
 //    shape it is a 1x1 conv (or, if the operator says so, not allowed there).
 //
-// Gene layout: [resolution], then per stage: [depth] (factored only), then per block slot:
-// [kernel, expand] (factored) or [operator]. Every gene is present even with a
-// single choice, so positions never move between genomes of one space.
+// Factored stages may also offer their width, squeeze-and-excite and
+// activation as choices (one gene each, shared by the stage's blocks).
+//
+// Gene layout: [resolution], then per stage: [depth] (factored only), then
+// [width] [se] [activation] (factored, only where the stage offers more than one
+// value), then per block slot: [kernel, expand] (factored) or [operator]. Every
+// other gene is present even with a single choice, so positions never move
+// between genomes of one space, and spaces without stage choices keep the
+// layout they always had.
 //
 // Thread safety: a SearchSpace is immutable after construction; all const
 // methods may be called concurrently. Random methods take the caller's Rng.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -51,16 +59,19 @@ struct LayerTemplate {
 };
 
 struct StageSpec {
-  int out_channels = 0;
+  // Choices of width, activation and squeeze-and-excite; operator-list stages
+  // have one of each (an operator may override the last two).
+  std::vector<int> widths;
+  std::vector<Activation> activations{Activation::kReLU};
+  std::vector<bool> se{false};
   int stride = 1;            // of the stage's first block
   std::vector<int> depths;   // choices; a single value means a fixed depth
   std::vector<int> kernels;               // factored stages
   std::vector<double> expand_ratios;      // factored stages
   std::vector<int> operators;             // operator-list stages: indices into SpaceSpec::operators
-  Activation activation = Activation::kReLU;
-  bool se = false;
 
   int max_depth() const { return depths.back(); }
+  int max_width() const { return *std::max_element(widths.begin(), widths.end()); }
 };
 
 struct SpaceSpec {
@@ -79,7 +90,7 @@ struct SpaceSpec {
   std::vector<LayerTemplate> operators;  // operator-list spaces
 };
 
-enum class GeneKind { kResolution, kDepth, kKernel, kExpand, kOperator };
+enum class GeneKind { kResolution, kDepth, kWidth, kSE, kActivation, kKernel, kExpand, kOperator };
 const char* GeneKindToString(GeneKind kind);
 
 // What one draw of a mutation resamples: each gene on its own ("per_gene"), or
@@ -93,7 +104,7 @@ bool StringToMutationScope(const std::string& name, MutationScope* scope);
 struct Gene {
   GeneKind kind;
   int stage = -1;  // -1 for the resolution gene
-  int block = -1;  // -1 for resolution and depth genes
+  int block = -1;  // -1 for resolution and stage genes (depth, width, se, activation)
   int cardinality = 1;
   // kOperator: the positions in the stage's operator list that this layer may use.
   std::vector<int> allowed_operators;
@@ -102,19 +113,30 @@ struct Gene {
 // Where a block slot's choice lives in a genome. Inline, because cost tables
 // read every slot of every candidate: a call per slot would cost more than the
 // table read it feeds.
+//
+// A slot's layer is fixed by its own genes and by the stage genes it reads: its
+// stage's width, SE and activation, and, for a stage's first block, the previous
+// stage's width (its input). The choice is all of them as one mixed-radix number.
 struct BlockSlot {
+  static constexpr int kMaxStageGenes = 4;
+
   int stage = 0;
   int block = 0;
   int first_gene = 0;          // kernel (factored) or operator gene
   int second_gene = -1;        // expand gene (factored), or -1
   int second_cardinality = 1;  // choices of the expand gene
+  int num_stage_genes = 0;     // stage genes the layer depends on, least significant last
+  std::array<int, kMaxStageGenes> stage_genes{};
+  std::array<int, kMaxStageGenes> stage_gene_cardinalities{};
   int depth_gene = -1;         // the stage's depth gene; -1 if its depth is fixed
   int min_depth_choice = 0;    // the slot is in use when genes[depth_gene] >= this
   int num_choices = 1;
 
   int Choice(const Genome& genome) const {
     const int first = genome.genes[first_gene];
-    return second_gene < 0 ? first : first * second_cardinality + genome.genes[second_gene];
+    int choice = second_gene < 0 ? first : first * second_cardinality + genome.genes[second_gene];
+    for (int i = 0; i < num_stage_genes; ++i) choice = choice * stage_gene_cardinalities[i] + genome.genes[stage_genes[i]];
+    return choice;
   }
   bool InUse(const Genome& genome) const { return depth_gene < 0 || genome.genes[depth_gene] >= min_depth_choice; }
 };
@@ -141,6 +163,11 @@ class SearchSpace {
   // Gene indices; -1 where the space has no such gene.
   int resolution_gene() const { return 0; }
   int depth_gene(int stage) const { return depth_gene_[stage]; }
+  int width_gene(int stage) const { return width_gene_[stage]; }
+  int se_gene(int stage) const { return se_gene_[stage]; }
+  int activation_gene(int stage) const { return activation_gene_[stage]; }
+  // True if some stage offers a width, SE or activation choice.
+  bool has_stage_choices() const { return has_stage_choices_; }
   int block_gene(int stage, int block) const { return block_gene_[stage][block]; }  // kernel or operator gene
 
   int Resolution(const Genome& genome) const { return spec_.resolutions[genome.genes[0]]; }
@@ -149,20 +176,27 @@ class SearchSpace {
 
   // Block slots are the (stage, block) positions, in stage then block order.
   // A slot's choice is one number: kernel * (number of expand ratios) + expand
-  // (factored), or the operator gene. Cost tables index their entries by
+  // (factored), or the operator gene, then the stage genes it reads (BlockSlot). Cost tables index their entries by
   // (slot, choice) and read them through block_slots() on their hot path.
   const std::vector<BlockSlot>& block_slots() const { return block_slots_; }
   int NumSlotChoices(int stage, int block) const;
   void SetSlotChoice(Genome* genome, int stage, int block, int choice) const;
   // Every block slot in use and choice 0 everywhere, at resolution index
   // `resolution_index`: layer stem.size() + k of its decode is block slot k, and
-  // a slot's layer does not depend on the other slots' choices. Cost tables and
+  // a slot's layer depends on no genes but those of its choice. Cost tables and
   // profilers enumerate a space's layers from it.
   Genome DeepestGenome(int resolution_index) const;
   int Depth(const Genome& genome, int stage) const;  // number of layers of the stage in use
-  // The channels entering stage `stage`.
+  // The stage's chosen width, activation and SE.
+  int Width(const Genome& genome, int stage) const;
+  Activation StageActivation(const Genome& genome, int stage) const;
+  bool StageSE(const Genome& genome, int stage) const;
+  // The head's first layer reads the last stage's width: the gene that sets it
+  // (-1 if that width is fixed), so cost tables price the head per its value.
+  int head_gene() const { return width_gene_.back(); }
+  // The channels entering stage `stage` (operator-list spaces, whose widths are fixed).
   int StageInputChannels(int stage) const { return stage_in_channels_[stage]; }
-  // True where a layer keeps its input shape (stride 1 and same width).
+  // True where a layer of an operator-list stage keeps its input shape (stride 1 and same width).
   bool PreservesShape(int stage, int block) const;
 
   // Genome -> layers with exact shapes. The genome must be valid.
@@ -179,7 +213,8 @@ class SearchSpace {
   // Parses an arch string, or Once-for-All's JSON {"ks":[..],"e":[..],"d":[..],"r":[..]}
   // for factored spaces. Throws Error saying what was expected.
   Genome Parse(const std::string& arch) const;
-  // Once-for-All's JSON form; factored spaces only.
+  // Once-for-All's JSON form; factored spaces without stage choices only.
+  bool has_ofa_json() const { return factored_ && !has_stage_choices_; }
   std::string ToOfaJson(const Genome& genome) const;
 
   // The same space offering only `resolutions` (each one of this space's; all
@@ -215,6 +250,7 @@ class SearchSpace {
                        bool always_expand_conv, int groups, bool se, Activation activation) const;
   Genome ParseOfaJson(const std::string& text) const;
   Genome ParseFactored(const std::string& arch, const std::string& body) const;
+  void ParseStageChoices(const std::string& arch, const std::vector<std::string>& groups, Genome* genome) const;
   Genome ParseOperatorDigits(const std::string& arch, const std::string& body) const;
   int ParseResolutionPrefix(const std::string& arch, std::string* body) const;
   // Sets gene `index` to the choice whose stage-operator position is `op_position`.
@@ -223,7 +259,11 @@ class SearchSpace {
   SpaceSpec spec_;
   bool factored_ = false;
   std::vector<Gene> genes_;
+  bool has_stage_choices_ = false;
   std::vector<int> depth_gene_;               // per stage
+  std::vector<int> width_gene_;               // per stage; -1 where fixed
+  std::vector<int> se_gene_;                  // per stage; -1 where fixed
+  std::vector<int> activation_gene_;          // per stage; -1 where fixed
   std::vector<std::vector<int>> block_gene_;  // per stage, per block slot: kernel or operator gene
   std::vector<BlockSlot> block_slots_;
   std::vector<int> stage_first_slot_;  // index in block_slots_ of each stage's first slot

@@ -82,12 +82,24 @@ std::vector<int> ReadResolutions(const YamlNode& node) {
 StageSpec ReadStage(const YamlNode& node, const std::vector<LayerTemplate>& operators) {
   node.CheckKeys({"out", "stride", "depth", "kernel", "expand", "ops", "act", "se"});
   StageSpec stage;
-  stage.out_channels = static_cast<int>(node.Get("out").AsInt(1, 1 << 20));
+  stage.widths = ReadIntChoices(node.Get("out"), 1, 1 << 20);
+  if (!std::is_sorted(stage.widths.begin(), stage.widths.end())) node.Get("out").Fail("width choices must be ascending");
   stage.stride = static_cast<int>(node.IntOr("stride", 1, 1, 4));
   stage.depths = ReadIntChoices(node.Get("depth"), 1, 64);
   if (!std::is_sorted(stage.depths.begin(), stage.depths.end())) node.Get("depth").Fail("depth choices must be ascending");
-  if (const auto act = node.Find("act")) stage.activation = ReadActivation(*act);
-  stage.se = node.BoolOr("se", false);
+  // `act` and `se` are one value, or a list of choices (kernel/expand stages).
+  if (const auto act = node.Find("act")) {
+    stage.activations.clear();
+    for (const YamlNode& item : act->IsScalar() ? std::vector<YamlNode>{*act} : act->Items()) {
+      stage.activations.push_back(ReadActivation(item));
+    }
+  }
+  if (const auto se = node.Find("se")) {
+    stage.se.clear();
+    for (const YamlNode& item : se->IsScalar() ? std::vector<YamlNode>{*se} : se->Items()) stage.se.push_back(item.AsBool());
+  }
+  const bool choices = stage.widths.size() > 1 || stage.activations.size() > 1 || stage.se.size() > 1;
+  if (node.Has("ops") && choices) node.Fail("a stage with 'ops' has one width, activation and SE setting");
   if (const auto ops = node.Find("ops")) {
     if (node.Has("kernel") || node.Has("expand")) node.Fail("a stage has either 'ops' or 'kernel' and 'expand', not both");
     for (const YamlNode& item : ops->Items()) {

@@ -164,5 +164,42 @@ TEST(DistinctLayers, MatchesTheNote10KeySetAndCountsNasBenchMacro) {
   EXPECT_EQ(layers[0].key, "conv-in:32x32x3-out:32x32x32-k3-s1-g1-bn1-bias0-relu");
 }
 
+// In a space with stage choices a block's layer also depends on its stage's
+// width, SE and activation (and the previous stage's width), and the head on
+// the last stage's width. With a distinct entry per key, the compiled cost of
+// any network equals the sum of its decoded layers' entries: no layer is priced
+// at another's shape.
+TEST(StageChoices, CostIsTheSumOfTheDecodedLayersEntries) {
+  const SearchSpace space = LoadSpace("mbv3_small_input");
+  HardwareProfile profile;
+  profile.device = "synthetic";
+  profile.key_format = LutKeyFormat::kNative;
+  CostTable& table = profile.metrics["latency"];
+  table.unit = "ms";
+  std::unordered_map<std::string, double> entries;
+  const std::vector<KeyedLayer> layers = DistinctLayers(space, LutKeyFormat::kNative, {});
+  for (size_t i = 0; i < layers.size(); ++i) entries[layers[i].key] = 1.0 + 0.001 * static_cast<double>(i);
+  for (int r : space.spec().resolutions) table.by_resolution[r] = entries;
+  const LutCostModel model(space, profile, "latency");
+
+  Rng rng(5);
+  std::set<int> head_widths;
+  for (int i = 0; i < 300; ++i) {
+    const Genome g = space.Sample(rng);
+    const NetworkSpec net = space.Decode(g);
+    double sum = 0;
+    for (const std::string& key : LutKeys(net, LutKeyFormat::kNative)) {
+      ASSERT_TRUE(entries.count(key)) << "DistinctLayers misses " << key << " of " << space.ToString(g);
+      sum += entries.at(key);
+    }
+    ASSERT_NEAR(model.Cost(g), sum, 1e-9) << space.ToString(g);
+    const std::vector<double> per_layer = model.LayerCosts(g);
+    ASSERT_EQ(per_layer.size(), net.layers.size());
+    ASSERT_NEAR(std::accumulate(per_layer.begin(), per_layer.end(), 0.0), sum, 1e-9);
+    head_widths.insert(net.layers[net.layers.size() - 3].in_channels);
+  }
+  EXPECT_EQ(head_widths, (std::set<int>{40, 48, 64}));  // every head variant was priced
+}
+
 }  // namespace
 }  // namespace edgenas

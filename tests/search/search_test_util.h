@@ -27,7 +27,7 @@ inline SearchSpace SmallSpace() {
   spec.stem = {stem};
   for (int s = 0; s < 3; ++s) {
     StageSpec stage;
-    stage.out_channels = 16 * (s + 1);
+    stage.widths = {16 * (s + 1)};
     stage.stride = s == 0 ? 1 : 2;
     stage.depths = {1, 2, 3};
     stage.kernels = {3, 5, 7};

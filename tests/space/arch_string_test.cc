@@ -20,7 +20,7 @@ TEST(ArchString, RoundTripsInEverySpace) {
       const Genome g = space.Canonical(space.Sample(rng));
       const std::string text = space.ToString(g);
       ASSERT_EQ(space.Parse(text), g) << text;
-      if (space.factored()) {
+      if (space.has_ofa_json()) {
         ASSERT_EQ(space.Parse(space.ToOfaJson(g)), g);
       }
     }
@@ -48,6 +48,63 @@ TEST(ArchString, KnownForms) {
 
   const SearchSpace fbnet = LoadSpace("fbnet");
   EXPECT_EQ(fbnet.ToString(fbnet.Parse("0123456780123456780123")), "0123456780123456780123");
+}
+
+// Stage choices: one width, SE bit and activation letter per stage, after the
+// kernels and expand ratios; each decodes into the stage's blocks and the head.
+TEST(ArchString, StageChoicesDecodeIntoEveryBlockOfTheStage) {
+  const SearchSpace space = LoadSpace("mbv3_small_input");
+  const std::string arch = "r28-k3.75.357-e2.43.234-w24.32.64-s0.1.0-ar.h.h";
+  const Genome g = space.Parse(arch);
+  EXPECT_EQ(space.ToString(g), arch);
+  const NetworkSpec net = space.Decode(g);
+  ASSERT_EQ(net.layers.size(), 1u + 6u + 3u);
+  const LayerSpec& s0 = net.layers[1];
+  EXPECT_EQ(s0.in_channels, 8);
+  EXPECT_EQ(s0.out_channels, 24);
+  EXPECT_FALSE(s0.se);
+  EXPECT_EQ(s0.activation, Activation::kReLU);
+  for (int i : {2, 3}) {  // stage 1: width 32, SE, h-swish
+    EXPECT_EQ(net.layers[i].out_channels, 32);
+    EXPECT_TRUE(net.layers[i].se);
+    EXPECT_EQ(net.layers[i].activation, Activation::kHSwish);
+  }
+  EXPECT_EQ(net.layers[2].in_channels, 24);  // the first block reads the previous stage's width
+  EXPECT_EQ(net.layers[2].mid_channels, 96);  // 24 * 4
+  EXPECT_EQ(net.layers[7].in_channels, 64);   // the head reads the last stage's width
+  EXPECT_EQ(space.ToString(space.Parse("r28-k3.75.357-e2.43.234-w24.32.64-s0.1.0-ar.h.h")), arch);
+  EXPECT_THROW(space.ToOfaJson(g), Error);
+
+  // Each slot's choice packs the stage genes it reads: setting it back from the
+  // number reproduces the same layer.
+  for (const BlockSlot& slot : space.block_slots()) {
+    Genome probe = space.DeepestGenome(0);
+    space.SetSlotChoice(&probe, slot.stage, slot.block, slot.Choice(g));
+    EXPECT_EQ(slot.Choice(probe), slot.Choice(g));
+  }
+  const BlockSlot& first_of_stage1 = space.block_slots()[2];
+  EXPECT_EQ(first_of_stage1.num_choices, 3 * 3 * 2 * 3 * 2 * 2);  // kernel, expand, previous width, width, SE, act
+}
+
+TEST(ArchString, StageChoiceErrorsNameTheStageAndTheChoices) {
+  const SearchSpace space = LoadSpace("mbv3_small_input");
+  auto error = [&](const std::string& arch) { return testing::ErrorOf([&] { space.Parse(arch); }); };
+  EXPECT_EQ(error("r28-k3.75.357-e2.43.234-w24.30.64-s0.1.0-ar.h.h"),
+            "arch 'r28-k3.75.357-e2.43.234-w24.30.64-s0.1.0-ar.h.h' for space 'mbv3_small_input': stage 1 width '30' "
+            "is not one of 24, 32, 40");
+  EXPECT_EQ(error("r28-k3.75.357-e2.43.234-w24.32.64-s0.2.0-ar.h.h"),
+            "arch 'r28-k3.75.357-e2.43.234-w24.32.64-s0.2.0-ar.h.h' for space 'mbv3_small_input': stage 1 SE '2' is "
+            "not one of 0, 1");
+  EXPECT_EQ(error("r28-k3.75.357-e2.43.234-w24.32.64-s0.1.0-ar.6.h"),
+            "arch 'r28-k3.75.357-e2.43.234-w24.32.64-s0.1.0-ar.6.h' for space 'mbv3_small_input': stage 1 activation "
+            "'6' is not one of r, h");
+  EXPECT_EQ(error("r28-k3.75.357-e2.43.234-w24.32-s0.1.0-ar.h.h"),
+            "arch 'r28-k3.75.357-e2.43.234-w24.32-s0.1.0-ar.h.h' for space 'mbv3_small_input': expected '-w' and 3 "
+            "widths, one per stage separated by '.'");
+  EXPECT_EQ(error("r28-k3.75.357-e2.43.234"),
+            "arch 'r28-k3.75.357-e2.43.234' for space 'mbv3_small_input': expected r<resolution>-k<kernels>-e<expand "
+            "ratios>-w<widths>-s<SE 0/1>-a<activations r/6/h/n>, one group per stage separated by '.', e.g. "
+            "r24-k33.333.333-e22.222.222-w16.24.40-s0.0.0-ar.r.r");
 }
 
 TEST(ArchString, ErrorsSayWhatWasExpected) {

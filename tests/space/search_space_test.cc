@@ -78,7 +78,7 @@ TEST(SearchSpace, RejectsRepeatedChoicesAndOverlongStages) {
   spec = base;
   spec.stages[1].kernels = {3, 5, 3};
   EXPECT_EQ(testing::ErrorOf([&] { SearchSpace{spec}; }),
-            "space 'ofa_mbv3_w1.0': stage 1 lists a kernel, expand ratio or operator twice");
+            "space 'ofa_mbv3_w1.0': stage 1 lists a kernel, expand ratio, operator, activation or SE value twice");
   spec = base;
   spec.stages[0].depths = {2, 65};
   EXPECT_EQ(testing::ErrorOf([&] { SearchSpace{spec}; }),
@@ -89,7 +89,7 @@ TEST(SearchSpace, RejectsRepeatedChoicesAndOverlongStages) {
 TEST(SearchSpace, RejectsSpacesWhoseCountsWouldOverflow) {
   SpaceSpec spec = LoadSpace("ofa_mbv3_w1.0").spec();
   spec.resolutions = {4096};
-  for (StageSpec& stage : spec.stages) stage.out_channels = 1 << 20;
+  for (StageSpec& stage : spec.stages) stage.widths = {1 << 20};
   const std::string error = testing::ErrorOf([&] { SearchSpace{spec}; });
   EXPECT_EQ(error.rfind("space 'ofa_mbv3_w1.0': MACs of ", 0), 0u) << error;
   EXPECT_NE(error.find(" overflow the count: the network is absurdly large"), std::string::npos) << error;

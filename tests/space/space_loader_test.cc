@@ -16,14 +16,14 @@ std::string LoadError(const std::string& name_or_path) {
 }
 
 TEST(SpaceLoader, ListsTheBuiltinSpaces) {
-  EXPECT_EQ(BuiltinSpaceNames(), (std::vector<std::string>{"fbnet", "fbnet_cifar100", "nas_bench_macro",
+  EXPECT_EQ(BuiltinSpaceNames(), (std::vector<std::string>{"fbnet", "fbnet_cifar100", "mbv3_small_input", "nas_bench_macro",
                                                            "ofa_mbv3_w1.0", "ofa_mbv3_w1.2", "proxylessnas_mobile"}));
 }
 
 TEST(SpaceLoader, UnknownNameSuggestsTheClosest) {
   EXPECT_EQ(LoadError("ofa_mbv3_w12"),
             "unknown space 'ofa_mbv3_w12' (did you mean 'ofa_mbv3_w1.2'?); built-in spaces: fbnet, fbnet_cifar100, "
-            "nas_bench_macro, ofa_mbv3_w1.0, ofa_mbv3_w1.2, proxylessnas_mobile (or give the path of a space file)");
+            "mbv3_small_input, nas_bench_macro, ofa_mbv3_w1.0, ofa_mbv3_w1.2, proxylessnas_mobile (or give the path of a space file)");
 }
 
 // Each file in tests/data/spaces has one fault and names its exact error on its first line.
