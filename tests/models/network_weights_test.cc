@@ -55,7 +55,7 @@ TEST(NetworkWeights, StateDictRoundTrips) {
 // whose network tools/torch_reference.py builds from `edgenas arch describe
 // --json`: a second implementation of every layer kind (SE and h-swish in
 // Once-for-All, grouped 1x1 convs and the channel shuffle in FBNet, skip
-// convs in NAS-Bench-Macro and ProxylessNAS).
+// convs in NAS-Bench-Macro and ProxylessNAS, stage choices in mbv3_small_input).
 TEST(NetworkWeights, PythonTorchComputesTheSameLogits) {
   if (std::system("/usr/bin/python3 -c 'import torch' 2>/dev/null") != 0) {
     if (std::getenv("CI") != nullptr) FAIL() << "python3-torch is not installed (setup.sh installs it)";
@@ -68,6 +68,8 @@ TEST(NetworkWeights, PythonTorchComputesTheSameLogits) {
       {"fbnet", "5352523476172684737875"},
       {"nas_bench_macro", "01212021"},
       {"proxylessnas_mobile", "204324324531501316204"},
+      // Single-channel input; SE and h-swish chosen per stage.
+      {"mbv3_small_input", "r28-k37.573.35-e24.342.43-w24.32.64-s1.0.1-ah.r.h"},
   };
   for (const auto& [space_name, arch] : networks) {
     SCOPED_TRACE(space_name);
