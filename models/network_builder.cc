@@ -105,6 +105,13 @@ torch::Tensor NetworkImpl::forward(torch::Tensor x) {
   return x;
 }
 
+void ToChannelsLast(Network& net) {
+  torch::NoGradGuard no_grad;
+  for (torch::Tensor& p : net->parameters()) {
+    if (p.dim() == 4) p.set_data(torch::empty_like(p, p.options(), torch::MemoryFormat::ChannelsLast).copy_(p));
+  }
+}
+
 int64_t CountParameters(torch::nn::Module& module) {
   int64_t count = 0;
   for (const torch::Tensor& p : module.parameters()) count += p.numel();

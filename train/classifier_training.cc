@@ -140,14 +140,6 @@ void RecalibrateBatchNorm(Network& net, const ImageBatcher& batcher, const std::
   for (torch::nn::BatchNorm2dImpl* bn : norms) bn->options.momentum(0.1);
 }
 
-// Conv weights in channels-last memory, as the inputs: oneDNN's fast path.
-void ToChannelsLast(Network& net) {
-  torch::NoGradGuard no_grad;
-  for (torch::Tensor& p : net->parameters()) {
-    if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
-  }
-}
-
 struct Teacher {
   Network net{nullptr};
   int resolution = 0;  // its input's; it sees the student's images resized to this
