@@ -1,5 +1,7 @@
 #include "accuracy/accuracy_dataset.h"
 
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -24,6 +26,20 @@ AccuracyDataset AccuracyDataset::Subset(const std::vector<size_t>& indices) cons
     subset.rows.push_back(rows.at(i));
   }
   return subset;
+}
+
+PairedAccuracies PairAccuracies(const AccuracyDataset& a, const AccuracyDataset& b) {
+  std::map<std::vector<uint8_t>, double> in_b;
+  for (size_t i = 0; i < b.size(); ++i) in_b[b.genomes[i].genes] = b.accuracy[i];
+  PairedAccuracies paired;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const auto found = in_b.find(a.genomes[i].genes);
+    if (found == in_b.end()) continue;
+    paired.genomes.push_back(a.genomes[i]);
+    paired.a.push_back(a.accuracy[i]);
+    paired.b.push_back(found->second);
+  }
+  return paired;
 }
 
 AccuracyDataset LoadAccuracyDataset(const std::string& path, const SearchSpace& space) {

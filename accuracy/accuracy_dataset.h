@@ -38,6 +38,14 @@ AccuracyDataset LoadAccuracyDataset(const std::string& path, const SearchSpace& 
 void WriteAccuracyDataset(const std::string& path, const SearchSpace& space, const AccuracyDataset& data,
                           const std::string& extra_header = "", const std::vector<std::string>& extra_columns = {});
 
+// The networks in both datasets, in `a`'s order, with each one's accuracy in
+// either: how two training schedules, or two seeds, rank the same networks.
+struct PairedAccuracies {
+  std::vector<Genome> genomes;
+  std::vector<double> a, b;
+};
+PairedAccuracies PairAccuracies(const AccuracyDataset& a, const AccuracyDataset& b);
+
 // A seeded random split of entries 0..n-1: the first `first_size` indices of a
 // uniform random permutation, and the rest.
 void SplitIndices(size_t n, size_t first_size, uint64_t seed, std::vector<size_t>* first, std::vector<size_t>* rest);

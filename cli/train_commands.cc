@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +16,8 @@
 #include <memory>
 #include <thread>
 
+#include "accuracy/accuracy_dataset.h"
+#include "accuracy/ranking_metrics.h"
 #include "cli/commands.h"
 #include "cli/torch_commands.h"
 #include "common/error.h"
@@ -202,6 +205,7 @@ struct DatasetCommandOptions {
   DatasetOptions dataset;
   std::vector<std::string> merge_inputs;
   std::string merge_out;
+  std::vector<std::string> compare_inputs;
 };
 
 // The shard a Slurm job array's task takes, if this runs in one.
@@ -358,6 +362,26 @@ void Dataset(DatasetCommandOptions& o) {
              after.done - plan.done, d.schedule_name, o.source.Name());
 }
 
+// Kendall tau, Spearman rho and the differences between two datasets' accuracies
+// of the networks they share.
+void CompareDatasets(const SearchSpace& space, const std::string& first, const std::string& second) {
+  const PairedAccuracies paired = PairAccuracies(LoadAccuracyDataset(first, space), LoadAccuracyDataset(second, space));
+  EDGENAS_THROW_IF_NOT_FMT(paired.a.size() >= 2, "{} and {} share {} network(s); at least 2 are needed to compare",
+                           first, second, paired.a.size());
+  double mean_difference = 0, mean_absolute = 0;
+  for (size_t i = 0; i < paired.a.size(); ++i) {
+    mean_difference += paired.b[i] - paired.a[i];
+    mean_absolute += std::abs(paired.b[i] - paired.a[i]);
+  }
+  mean_difference /= static_cast<double>(paired.a.size());
+  mean_absolute /= static_cast<double>(paired.a.size());
+  fmt::print("{} networks in both {} and {}\n", paired.a.size(), first, second);
+  fmt::print("  Kendall tau                      {:.4f}\n", KendallTau(paired.a, paired.b));
+  fmt::print("  Spearman rho                     {:.4f}\n", SpearmanRho(paired.a, paired.b));
+  fmt::print("  mean difference (second - first) {:+.2f} points\n", mean_difference);
+  fmt::print("  mean absolute difference         {:.2f} points\n", mean_absolute);
+}
+
 void AddDataset(CLI::App& app) {
   auto o = std::make_shared<DatasetCommandOptions>();
   DatasetOptions& d = o->dataset;
@@ -403,6 +427,11 @@ void AddDataset(CLI::App& app) {
     MergeDatasets(LoadSpace(o->space), o->merge_inputs, o->merge_out);
     fmt::print("{}: {} files joined\n", o->merge_out, o->merge_inputs.size());
   });
+  CLI::App* compare = dataset->add_subcommand(
+      "compare", "How two datasets of the same networks agree (e.g. a short and a long schedule, or two seeds)");
+  compare->add_option("-s,--space", o->space, "Space of the networks")->required();
+  compare->add_option("first", o->compare_inputs, "Two dataset CSVs")->required()->expected(2);
+  compare->callback([o] { CompareDatasets(LoadSpace(o->space), o->compare_inputs[0], o->compare_inputs[1]); });
 }
 
 }  // namespace

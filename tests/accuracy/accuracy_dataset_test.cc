@@ -26,6 +26,21 @@ TEST(AccuracyDataset, MergesEquivalentArchStrings) {
   EXPECT_EQ(data.fingerprint.size(), 16u);
 }
 
+// Pairs are the networks of both files, in the first's order, matched by
+// canonical form (00000001 and 00000010 are one network).
+TEST(AccuracyDataset, PairsTheNetworksBothDatasetsMeasured) {
+  const SearchSpace space = LoadSpace("nas_bench_macro");
+  const AccuracyDataset first = LoadAccuracyDataset(kData + "equivalents.csv", space);
+  AccuracyDataset second;
+  second.genomes = {space.Parse("22222222"), space.Canonical(space.Parse("00000001"))};  // datasets hold canonical genomes
+  second.accuracy = {91.0, 70.0};
+  const PairedAccuracies paired = PairAccuracies(first, second);
+  ASSERT_EQ(paired.genomes.size(), 1u);
+  EXPECT_EQ(space.ToString(paired.genomes[0]), "00000010");
+  EXPECT_DOUBLE_EQ(paired.a[0], 64.5);
+  EXPECT_DOUBLE_EQ(paired.b[0], 70.0);
+}
+
 TEST(AccuracyDataset, ErrorsNameFileAndLine) {
   const SearchSpace space = LoadSpace("nas_bench_macro");
   EXPECT_EQ(ErrorOf([&] { LoadAccuracyDataset(kData + "bad_arch.csv", space); }).substr(0, kData.size() + 15),
