@@ -46,10 +46,14 @@ bool RepairLastLine(const std::string& path) {
 }
 
 // Appends `line` to `path` and fsyncs it: once this returns, the row survives
-// a crash of the process or the machine.
+// a crash of the process or the machine. The file exists (made with its header
+// before training starts); if it was moved or deleted since, the row is not
+// written to a new file without a header: the run stops with this error, and
+// the same command run again starts a file with its header.
 void AppendLine(const std::string& path, const std::string& line) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-  EDGENAS_THROW_IF_NOT_FMT(fd >= 0, "{}: cannot open for appending: {}", path, std::strerror(errno));
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+  EDGENAS_THROW_IF_NOT_FMT(fd >= 0, "{}: cannot open for appending: {}{}", path, std::strerror(errno),
+                           errno == ENOENT ? " (moved or deleted while the run was going?)" : "");
   const ssize_t written = ::write(fd, line.data(), line.size());
   const int saved = errno;
   const bool synced = ::fsync(fd) == 0;

@@ -154,6 +154,22 @@ TEST_F(DatasetFiles, InterruptedRunsResumeWithoutLosingOrRepeatingRows) {
             folder_ + "/parts.csv:2: schedule 'tiny', but this run's is 'long'; write to another file");
 }
 
+// A file moved away mid-run is not re-created without its header: the run
+// stops with an error that says what happened.
+TEST_F(DatasetFiles, AFileMovedAwayMidRunStopsTheRun) {
+  const DatasetOptions o = Options("moving.csv");
+  const std::string moved = folder_ + "/moved.csv";
+  const std::string error = testing::ErrorOf([&] {
+    GenerateDataset(space_, train_, test_, o, [&](const DatasetProgress&) {
+      if (!fs::exists(moved)) fs::rename(o.out_csv, moved);
+    });
+  });
+  EXPECT_EQ(error, o.out_csv + ": cannot open for appending: No such file or directory (moved or deleted while the run "
+                               "was going?)");
+  EXPECT_FALSE(fs::exists(o.out_csv));
+  EXPECT_EQ(CsvFile::Read(moved).rows().size(), 1u);
+}
+
 TEST_F(DatasetFiles, ShardsMergeIntoTheWholeAndRepeatsAreRefused) {
   GenerateDataset(space_, train_, test_, Options("whole.csv"));
   std::vector<std::string> shards;
