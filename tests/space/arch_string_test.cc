@@ -83,7 +83,7 @@ TEST(ArchString, StageChoicesDecodeIntoEveryBlockOfTheStage) {
     EXPECT_EQ(slot.Choice(probe), slot.Choice(g));
   }
   const BlockSlot& first_of_stage1 = space.block_slots()[2];
-  EXPECT_EQ(first_of_stage1.num_choices, 3 * 3 * 2 * 3 * 2 * 2);  // kernel, expand, previous width, width, SE, act
+  EXPECT_EQ(first_of_stage1.num_choices, 3 * 4 * 3 * 4 * 2 * 2);  // kernel, expand, previous width, width, SE, act
 }
 
 TEST(ArchString, StageChoiceErrorsNameTheStageAndTheChoices) {
@@ -91,7 +91,7 @@ TEST(ArchString, StageChoiceErrorsNameTheStageAndTheChoices) {
   auto error = [&](const std::string& arch) { return testing::ErrorOf([&] { space.Parse(arch); }); };
   EXPECT_EQ(error("r28-k3.75.357-e2.43.234-w24.30.64-s0.1.0-ar.h.h"),
             "arch 'r28-k3.75.357-e2.43.234-w24.30.64-s0.1.0-ar.h.h' for space 'mbv3_small_input': stage 1 width '30' "
-            "is not one of 24, 32, 40");
+            "is not one of 16, 24, 32, 40");
   EXPECT_EQ(error("r28-k3.75.357-e2.43.234-w24.32.64-s0.2.0-ar.h.h"),
             "arch 'r28-k3.75.357-e2.43.234-w24.32.64-s0.2.0-ar.h.h' for space 'mbv3_small_input': stage 1 SE '2' is "
             "not one of 0, 1");
@@ -104,7 +104,7 @@ TEST(ArchString, StageChoiceErrorsNameTheStageAndTheChoices) {
   EXPECT_EQ(error("r28-k3.75.357-e2.43.234"),
             "arch 'r28-k3.75.357-e2.43.234' for space 'mbv3_small_input': expected r<resolution>-k<kernels>-e<expand "
             "ratios>-w<widths>-s<SE 0/1>-a<activations r/6/h/n>, one group per stage separated by '.', e.g. "
-            "r24-k33.333.333-e22.222.222-w16.24.40-s0.0.0-ar.r.r");
+            "r16-k33.333.333-e11.111.111-w8.16.24-s0.0.0-ar.r.r");
 }
 
 TEST(ArchString, ErrorsSayWhatWasExpected) {
