@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cctype>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -38,6 +39,29 @@ char ActivationLetter(Activation activation) {
     case Activation::kHSwish: return 'h';
   }
   return '?';
+}
+
+// The groups an arch string adds for stage choices, in order.
+struct StageChoiceGroup {
+  char tag;
+  const char* values;  // what the group lists, for messages
+  const char* choice;  // what one value is
+};
+constexpr StageChoiceGroup kStageChoiceGroups[] = {
+    {'w', "widths", "width"}, {'s', "SE settings (0 or 1)", "SE"}, {'a', "activations (r, 6, h or n)", "activation"}};
+
+// How a stage's choices of group `group` are written: its widths, SE bits or
+// activation letters, in the order of the stage's list (the gene's values).
+std::vector<std::string> StageChoiceTexts(const StageSpec& stage, size_t group) {
+  std::vector<std::string> texts;
+  if (group == 0) {
+    for (int width : stage.widths) texts.push_back(std::to_string(width));
+  } else if (group == 1) {
+    for (bool se : stage.se) texts.push_back(se ? "1" : "0");
+  } else {
+    for (Activation activation : stage.activations) texts.emplace_back(1, ActivationLetter(activation));
+  }
+  return texts;
 }
 
 template <typename T>
@@ -72,15 +96,19 @@ std::string SearchSpace::ToString(const Genome& genome) const {
   }
   text += kernels + "-" + expands;
   if (!has_stage_choices_) return text;
-  std::string widths = "-w", se = "-s", activations = "-a";
-  for (size_t s = 0; s < spec_.stages.size(); ++s) {
-    const int stage = static_cast<int>(s);
-    const char* separator = s > 0 ? "." : "";
-    widths += separator + std::to_string(Width(genome, stage));
-    se += separator + std::string(StageSE(genome, stage) ? "1" : "0");
-    activations += separator + std::string(1, ActivationLetter(StageActivation(genome, stage)));
+  for (size_t g = 0; g < std::size(kStageChoiceGroups); ++g) {
+    text += std::string("-") + kStageChoiceGroups[g].tag;
+    for (size_t s = 0; s < spec_.stages.size(); ++s) {
+      const int gene = StageChoiceGene(g, s);
+      if (s > 0) text += '.';
+      text += StageChoiceTexts(spec_.stages[s], g)[gene < 0 ? 0 : genome.genes[gene]];
+    }
   }
-  return text + widths + se + activations;
+  return text;
+}
+
+int SearchSpace::StageChoiceGene(size_t group, size_t stage) const {
+  return group == 0 ? width_gene_[stage] : group == 1 ? se_gene_[stage] : activation_gene_[stage];
 }
 
 int SearchSpace::ParseResolutionPrefix(const std::string& arch, std::string* body) const {
@@ -200,37 +228,20 @@ Genome SearchSpace::ParseFactored(const std::string& arch, const std::string& bo
 void SearchSpace::ParseStageChoices(const std::string& arch, const std::vector<std::string>& groups,
                                     Genome* genome) const {
   const size_t stages = spec_.stages.size();
-  const char tags[] = {'w', 's', 'a'};
-  const char* names[] = {"widths", "SE settings (0 or 1)", "activations (r, 6, h or n)"};
-  for (size_t g = 0; g < 3; ++g) {
-    const std::vector<std::string> values =
-        groups[g].size() > 1 && groups[g][0] == tags[g] ? SplitString(groups[g].substr(1), '.') : std::vector<std::string>{};
+  for (size_t g = 0; g < std::size(kStageChoiceGroups); ++g) {
+    const StageChoiceGroup& group = kStageChoiceGroups[g];
+    const std::vector<std::string> values = groups[g].size() > 1 && groups[g][0] == group.tag
+                                                ? SplitString(groups[g].substr(1), '.')
+                                                : std::vector<std::string>{};
     EDGENAS_THROW_IF_NOT_FMT(values.size() == stages,
                              "arch '{}' for space '{}': expected '-{}' and {} {}, one per stage separated by '.'", arch,
-                             spec_.name, tags[g], stages, names[g]);
+                             spec_.name, group.tag, stages, group.values);
     for (size_t s = 0; s < stages; ++s) {
-      const StageSpec& stage = spec_.stages[s];
-      const std::string& value = values[s];
-      int choice = -1;
-      std::string offered;
-      if (g == 0) {
-        const bool numeric = !value.empty() && value.size() < 8 &&
-                             std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c); });
-        choice = numeric ? IndexOf(stage.widths, std::stoi(value)) : -1;
-        offered = fmt::format("{}", fmt::join(stage.widths, ", "));
-      } else if (g == 1) {
-        choice = value == "0" || value == "1" ? IndexOf(stage.se, value == "1") : -1;
-        for (bool se : stage.se) offered += std::string(offered.empty() ? "" : ", ") + (se ? "1" : "0");
-      } else {
-        for (size_t i = 0; i < stage.activations.size(); ++i) {
-          const std::string letter(1, ActivationLetter(stage.activations[i]));
-          if (value == letter) choice = static_cast<int>(i);
-          offered += (offered.empty() ? "" : ", ") + letter;
-        }
-      }
+      const std::vector<std::string> offered = StageChoiceTexts(spec_.stages[s], g);
+      const int choice = IndexOf(offered, values[s]);
       EDGENAS_THROW_IF_NOT_FMT(choice >= 0, "arch '{}' for space '{}': stage {} {} '{}' is not one of {}", arch,
-                               spec_.name, s, g == 0 ? "width" : g == 1 ? "SE" : "activation", value, offered);
-      const int gene = g == 0 ? width_gene_[s] : g == 1 ? se_gene_[s] : activation_gene_[s];
+                               spec_.name, s, group.choice, values[s], JoinStrings(offered, ", "));
+      const int gene = StageChoiceGene(g, s);
       if (gene >= 0) genome->genes[gene] = static_cast<uint8_t>(choice);
     }
   }

@@ -251,6 +251,8 @@ class SearchSpace {
   Genome ParseOfaJson(const std::string& text) const;
   Genome ParseFactored(const std::string& arch, const std::string& body) const;
   void ParseStageChoices(const std::string& arch, const std::vector<std::string>& groups, Genome* genome) const;
+  // The stage's width (group 0), SE (1) or activation (2) gene, or -1 where that choice is fixed.
+  int StageChoiceGene(size_t group, size_t stage) const;
   Genome ParseOperatorDigits(const std::string& arch, const std::string& body) const;
   int ParseResolutionPrefix(const std::string& arch, std::string* body) const;
   // Sets gene `index` to the choice whose stage-operator position is `op_position`.
