@@ -65,7 +65,11 @@ class EntryLookup {
 
 LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& profile, const std::string& metric,
                            const CostModelOptions& options)
-    : space_(space), device_(profile.device), slots_(space.block_slots()), head_gene_(space.head_gene()) {
+    : space_(space),
+      device_(profile.device),
+      slots_(space.block_slots()),
+      head_gene_(space.head_gene()),
+      num_head_choices_(space.NumHeadChoices()) {
   const std::vector<int>& resolutions = options.resolutions;
   const auto found = profile.metrics.find(metric);
   EDGENAS_THROW_IF_NOT_FMT(found != profile.metrics.end(), "hardware profile '{}' has no {} tables", profile.device,
@@ -78,7 +82,6 @@ LutCostModel::LutCostModel(const SearchSpace& space, const HardwareProfile& prof
 
   const size_t num_resolutions = spec.resolutions.size();
   const size_t num_fixed = spec.stem.size() + spec.head.size();
-  if (head_gene_ >= 0) num_head_choices_ = space.genes()[head_gene_].cardinality;
   compiled_.assign(num_resolutions, 0);
   fixed_.assign(num_resolutions * num_head_choices_, 0.0);
   layer_fixed_.assign(num_resolutions * num_head_choices_ * num_fixed, 0.0);
@@ -130,7 +133,7 @@ void LutCostModel::CompileResolution(size_t ri, LutKeyFormat format,
   const Genome genome = space_.DeepestGenome(static_cast<int>(ri));
   for (size_t h = 0; h < num_head_choices_; ++h) {
     Genome probe = genome;
-    if (head_gene_ >= 0) probe.genes[head_gene_] = static_cast<uint8_t>(h);
+    space_.SetHeadChoice(&probe, static_cast<int>(h));
     const NetworkSpec net = space_.Decode(probe);
     const std::vector<std::string> keys = LutKeys(net, format);
     const size_t fi = ri * num_head_choices_ + h;

@@ -83,7 +83,7 @@ class LutCostModel : public Scorer {
   int max_choices_ = 0;
   std::vector<char> compiled_;   // per resolution index of the space
   int head_gene_ = -1;           // SearchSpace::head_gene()
-  size_t num_head_choices_ = 1;  // its choices (1 if none)
+  size_t num_head_choices_ = 1;  // SearchSpace::NumHeadChoices()
   // Index of the genome's fixed_ entry: [resolution][head choice].
   size_t FixedIndex(const Genome& genome) const {
     return genome.genes[0] * num_head_choices_ + (head_gene_ < 0 ? 0 : genome.genes[head_gene_]);

@@ -208,10 +208,9 @@ std::string WriteFittedProfile(const ProfileFit& fit, const SearchSpace& space, 
       // The stem and head are in the constant (a head that reads a chosen width
       // also has fitted entries); their keys must exist for the cost model.
       const Genome deepest = space.DeepestGenome(space.ResolutionIndex(resolution));
-      const int head_choices = space.head_gene() < 0 ? 1 : space.genes()[space.head_gene()].cardinality;
-      for (int h = 0; h < head_choices; ++h) {
+      for (int h = 0; h < space.NumHeadChoices(); ++h) {
         Genome genome = deepest;
-        if (space.head_gene() >= 0) genome.genes[space.head_gene()] = static_cast<uint8_t>(h);
+        space.SetHeadChoice(&genome, h);
         const std::vector<std::string> keys = LutKeys(space.Decode(genome), format);
         const size_t stem = space.spec().stem.size(), head = space.spec().head.size();
         for (size_t i = 0; i < keys.size(); ++i) {

@@ -194,6 +194,12 @@ class SearchSpace {
   // The head's first layer reads the last stage's width: the gene that sets it
   // (-1 if that width is fixed), so cost tables price the head per its value.
   int head_gene() const { return width_gene_.back(); }
+  // The head's variants: head_gene()'s choices (1 if the width is fixed), and
+  // the genome with the head set to variant `choice`.
+  int NumHeadChoices() const { return head_gene() < 0 ? 1 : genes_[head_gene()].cardinality; }
+  void SetHeadChoice(Genome* genome, int choice) const {
+    if (head_gene() >= 0) genome->genes[head_gene()] = static_cast<uint8_t>(choice);
+  }
   // The channels entering stage `stage` (operator-list spaces, whose widths are fixed).
   int StageInputChannels(int stage) const { return stage_in_channels_[stage]; }
   // True where a layer of an operator-list stage keeps its input shape (stride 1 and same width).
