@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "common/error.h"
 #include "space/space_loader.h"
 #include "test_util.h"
@@ -72,15 +74,21 @@ TEST(ArchString, StageChoicesDecodeIntoEveryBlockOfTheStage) {
   EXPECT_EQ(net.layers[2].in_channels, 24);  // the first block reads the previous stage's width
   EXPECT_EQ(net.layers[2].mid_channels, 96);  // 24 * 4
   EXPECT_EQ(net.layers[7].in_channels, 64);   // the head reads the last stage's width
-  EXPECT_EQ(space.ToString(space.Parse("r28-k3.75.357-e2.43.234-w24.32.64-s0.1.0-ar.h.h")), arch);
   EXPECT_THROW(space.ToOfaJson(g), Error);
 
   // Each slot's choice packs the stage genes it reads: setting it back from the
   // number reproduces the same layer.
-  for (const BlockSlot& slot : space.block_slots()) {
-    Genome probe = space.DeepestGenome(0);
+  const auto shape = [](const LayerSpec& l) {
+    return std::make_tuple(l.in_channels, l.out_channels, l.mid_channels, l.kernel, l.stride, l.se, l.activation);
+  };
+  size_t layer = 1;  // g's layers in use, after the stem
+  for (size_t k = 0; k < space.block_slots().size(); ++k) {
+    const BlockSlot& slot = space.block_slots()[k];
+    Genome probe = space.DeepestGenome(space.ResolutionIndex(28));
     space.SetSlotChoice(&probe, slot.stage, slot.block, slot.Choice(g));
     EXPECT_EQ(slot.Choice(probe), slot.Choice(g));
+    if (!slot.InUse(g)) continue;
+    EXPECT_EQ(shape(space.Decode(probe).layers[1 + k]), shape(net.layers[layer++])) << "slot " << k;
   }
   const BlockSlot& first_of_stage1 = space.block_slots()[2];
   EXPECT_EQ(first_of_stage1.num_choices, 3 * 4 * 3 * 4 * 2 * 2);  // kernel, expand, previous width, width, SE, act

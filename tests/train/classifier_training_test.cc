@@ -13,12 +13,12 @@
 #include "accuracy/torch_state_dict.h"
 #include "common/file_util.h"
 #include "common/rng.h"
+#include "models/network_builder.h"
 #include "space/network_stats.h"
 #include "space/space_loader.h"
 #include "test_util.h"
 #include "train/bars_dataset.h"
 #include "train/image_batches.h"
-#include "models/network_builder.h"
 #include "train/training_loop.h"
 
 namespace edgenas {
@@ -210,12 +210,6 @@ TEST_F(ClassifierTraining, PythonLoadsTheWeights) {
   ASSERT_EQ(pclose(pipe), 0);
   EXPECT_EQ(std::string(buffer), std::to_string(state.size()) + " " + fmt::format("{:.3f}", sum) + "\n");
 }
-
-}  // namespace
-}  // namespace edgenas
-
-namespace edgenas {
-namespace {
 
 // Every shipped space builds and trains: the smallest-resolution network of
 // a random sample, fed 16x16 grey images resized and repeated to its input
