@@ -170,6 +170,11 @@ double LutCostModel::WeightMib(const Genome& genome) const {
 }
 
 double LutCostModel::Cost(const Genome& genome) const {
+  return space_.has_stage_choices() ? CostOf<true>(genome) : CostOf<false>(genome);
+}
+
+template <bool kStageGenes>
+double LutCostModel::CostOf(const Genome& genome) const {
   const size_t ri = genome.genes[0];
   EDGENAS_ASSERT(compiled_[ri]);
   const Entry* block = &block_[ri * slots_.size() * max_choices_];
@@ -177,7 +182,7 @@ double LutCostModel::Cost(const Genome& genome) const {
   double sum = fixed_[fi], weight_mib = fixed_weight_mib_[fi];
   for (const BlockSlot& slot : slots_) {
     if (slot.InUse(genome)) {
-      const Entry& entry = block[slot.Choice(genome)];
+      const Entry& entry = block[slot.Choice<kStageGenes>(genome)];
       sum += entry.cost;
       weight_mib += entry.weight_mib;
     }
@@ -187,7 +192,11 @@ double LutCostModel::Cost(const Genome& genome) const {
 }
 
 void LutCostModel::Score(const Genome* genomes, size_t n, double* values) const {
-  for (size_t i = 0; i < n; ++i) values[i] = Cost(genomes[i]);
+  if (space_.has_stage_choices()) {
+    for (size_t i = 0; i < n; ++i) values[i] = CostOf<true>(genomes[i]);
+  } else {
+    for (size_t i = 0; i < n; ++i) values[i] = CostOf<false>(genomes[i]);
+  }
 }
 
 std::vector<double> LutCostModel::LayerCosts(const Genome& genome) const {

@@ -72,6 +72,9 @@ class LutCostModel : public Scorer {
   const std::vector<EstimatedKey>& estimated() const { return estimated_; }
 
  private:
+  // Cost(), with BlockSlot::Choice<kStageGenes> (false for spaces without stage choices).
+  template <bool kStageGenes>
+  double CostOf(const Genome& genome) const;
   // Fills the entries of one resolution, reading each layer's key through `lookup`.
   void CompileResolution(size_t resolution_index, LutKeyFormat format,
                          const std::function<double(const std::string&, const LayerSpec&)>& lookup);

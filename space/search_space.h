@@ -132,10 +132,16 @@ struct BlockSlot {
   int min_depth_choice = 0;    // the slot is in use when genes[depth_gene] >= this
   int num_choices = 1;
 
+  // kStageGenes = false: the space has no stage choices (num_stage_genes is 0
+  // in every slot), and the cost model's loop skips their check: scoring a
+  // Once-for-All genome took 12% longer with it.
+  template <bool kStageGenes = true>
   int Choice(const Genome& genome) const {
     const int first = genome.genes[first_gene];
     int choice = second_gene < 0 ? first : first * second_cardinality + genome.genes[second_gene];
-    for (int i = 0; i < num_stage_genes; ++i) choice = choice * stage_gene_cardinalities[i] + genome.genes[stage_genes[i]];
+    if constexpr (kStageGenes) {
+      for (int i = 0; i < num_stage_genes; ++i) choice = choice * stage_gene_cardinalities[i] + genome.genes[stage_genes[i]];
+    }
     return choice;
   }
   bool InUse(const Genome& genome) const { return depth_gene < 0 || genome.genes[depth_gene] >= min_depth_choice; }
