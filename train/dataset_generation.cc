@@ -52,8 +52,9 @@ bool RepairLastLine(const std::string& path) {
 // the same command run again starts a file with its header.
 void AppendLine(const std::string& path, const std::string& line) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-  EDGENAS_THROW_IF_NOT_FMT(fd >= 0, "{}: cannot open for appending: {}{}", path, std::strerror(errno),
-                           errno == ENOENT ? " (moved or deleted while the run was going?)" : "");
+  const int open_error = errno;
+  EDGENAS_THROW_IF_NOT_FMT(fd >= 0, "{}: cannot open for appending: {}{}", path, std::strerror(open_error),
+                           open_error == ENOENT ? " (moved or deleted while the run was going?)" : "");
   const ssize_t written = ::write(fd, line.data(), line.size());
   const int saved = errno;
   const bool synced = ::fsync(fd) == 0;
