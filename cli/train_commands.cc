@@ -394,7 +394,7 @@ void AddDataset(CLI::App& app) {
   dataset->add_option("--sampling", o->sampling, "uniform, or macs: evenly over the space's range of MACs")
       ->capture_default_str()
       ->check(CLI::IsMember({"uniform", "macs"}));
-  dataset->add_option("--schedule", d.schedule_name, "short: one pass over 20,000 images; long: five")
+  dataset->add_option("--schedule", d.schedule_name, "one_pass: one epoch over the whole training split; short: one over 20,000 images; long: five over 20,000")
       ->capture_default_str()
       ->check(CLI::IsMember(DatasetScheduleNames()));
   dataset->add_option("--seed", d.sample_seed, "Picks the networks")->capture_default_str()->check(NonNegativeIntegerValidator());

@@ -27,7 +27,9 @@ enum class Sampling { kUniform, kStratifiedMacs };
 const char* SamplingToString(Sampling sampling);
 bool StringToSampling(const std::string& name, Sampling* sampling);
 
-// The named schedules datasets are made with ("short", "long": 5x the epochs).
+// The named schedules datasets are made with: "one_pass" (the default: one
+// epoch over the whole training split), "short" and "long" (one and five
+// epochs over 20,000 images).
 std::vector<std::string> DatasetScheduleNames();
 // False if `name` names none.
 bool DatasetSchedule(const std::string& name, TrainingSchedule* schedule);
@@ -50,7 +52,7 @@ struct DatasetOptions {
   int count = 300;
   Sampling sampling = Sampling::kUniform;
   uint64_t sample_seed = 0;      // picks the networks
-  std::string schedule_name = "short";
+  std::string schedule_name = "one_pass";
   TrainingSchedule schedule;     // DatasetSchedule(schedule_name)
   uint64_t training_seed = 0;    // every network is trained with this seed
   int threads = 1;
