@@ -38,6 +38,23 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# ONNX Runtime, which exported models are checked and timed in, comes from the
+# npm registry (onnxruntime-node ships its CPU binaries; the skip stops its
+# install script from fetching GPU ones). Node.js from Debian if the machine
+# has none.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "== installing: nodejs npm"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+if [ ! -f runtime/node_modules/onnxruntime-node/package.json ] ||
+   [ runtime/package-lock.json -nt runtime/node_modules/.package-lock.json ]; then
+  echo "== installing onnxruntime-node into runtime/node_modules"
+  (cd runtime && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 jobs="$(nproc)"
 echo "== building (Release) in build/"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null

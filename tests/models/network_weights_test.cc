@@ -7,32 +7,14 @@
 
 #include "common/file_util.h"
 #include "space/space_loader.h"
+#include "models/random_network.h"
 #include "test_util.h"
 
 namespace edgenas {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A network with every parameter and BatchNorm statistic drawn at random, so
-// that no layer is the identity it starts as.
-Network RandomNetwork(const NetworkSpec& spec, uint64_t seed) {
-  torch::manual_seed(seed);
-  Network net(spec);
-  torch::NoGradGuard no_grad;
-  for (auto& b : net->named_buffers()) {
-    if (b.key().find("running_mean") != std::string::npos) b.value().uniform_(-0.5, 0.5);
-    if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
-  }
-  // BatchNorm scales up to 8 and shifts of +-2 put many activations past
-  // ReLU6's clip and into h-swish's curve.
-  for (auto& p : net->named_parameters()) {
-    if (p.key().find("bn.weight") != std::string::npos) p.value().uniform_(0.5, 8.0);
-    if (p.key().find("bn.bias") != std::string::npos) p.value().uniform_(-2.0, 2.0);
-  }
-  net->eval();
-  return net;
-}
+using testing::RandomNetwork;
 
 TEST(NetworkWeights, StateDictRoundTrips) {
   const SearchSpace space = LoadSpace("ofa_mbv3_w1.0");

@@ -1,0 +1,41 @@
+// Runs ONNX models in ONNX Runtime, the runtime users deploy with, through
+// onnxruntime-node: runtime/run_onnx.js, installed by ./setup.sh with
+// `npm ci` into runtime/node_modules (git-ignored). ONNX Runtime ships no C
+// headers in that package, so a Node process is the way in; it runs a whole
+// batch of models, so its start-up is never timed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace edgenas {
+
+struct OnnxRuntimeJob {
+  std::string model_path;
+  // Inputs to run, [N, C, H, W] float32 row-major; their outputs are returned.
+  std::vector<float> input;
+  std::vector<int64_t> input_shape;
+  int batch = 64;
+  // > 0: also time this many batch-1 runs (of the first input, or zeros when
+  // there is no input) after warmup_runs untimed ones.
+  int timing_runs = 0;
+  int warmup_runs = 10;
+};
+
+struct OnnxRuntimeResult {
+  std::vector<float> output;  // [N, classes], when the job had inputs
+  std::vector<int64_t> output_shape;
+  std::vector<double> run_ms;  // batch-1 timings
+  double median_ms = 0;
+};
+
+// Runs `jobs` in order in one ONNX Runtime process with `threads` intra-op
+// threads. Throws Error if Node or onnxruntime-node is missing (saying how to
+// install them) or a model fails to load or run (with ONNX Runtime's message).
+std::vector<OnnxRuntimeResult> RunInOnnxRuntime(const std::vector<OnnxRuntimeJob>& jobs, int threads);
+
+// Empty if ONNX Runtime can run here; else what is missing and how to install it.
+std::string OnnxRuntimeMissing();
+
+}  // namespace edgenas
