@@ -117,7 +117,8 @@ std::vector<OnnxRuntimeResult> RunInOnnxRuntime(const std::vector<OnnxRuntimeJob
                             {"input_shape", job.input_shape},
                             {"batch", job.batch},
                             {"timing_runs", job.timing_runs},
-                            {"warmup_runs", job.warmup_runs}};
+                            {"warmup_runs", job.warmup_runs},
+                            {"ranges", job.ranges}};
     if (!job.input.empty()) {
       EDGENAS_THROW_IF_NOT_FMT(job.input.size() == elements, "{}: {} input values for shape [{}]", job.model_path,
                                job.input.size(), fmt::join(job.input_shape, ", "));
@@ -148,6 +149,9 @@ std::vector<OnnxRuntimeResult> RunInOnnxRuntime(const std::vector<OnnxRuntimeJob
     }
     result.run_ms = r.at("run_ms").get<std::vector<double>>();
     if (!r.at("median_ms").is_null()) result.median_ms = r.at("median_ms").get<double>();
+    for (const auto& [name, range] : r.at("ranges").items()) {
+      result.ranges[name] = {range.at(0).get<double>(), range.at(1).get<double>()};
+    }
     results.push_back(std::move(result));
   }
   return results;

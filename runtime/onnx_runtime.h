@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@ struct OnnxRuntimeJob {
   std::vector<float> input;
   std::vector<int64_t> input_shape;
   int batch = 64;
+  // Also report every output's smallest and largest value over the inputs.
+  bool ranges = false;
   // > 0: also time this many batch-1 runs (of the first input, or zeros when
   // there is no input) after warmup_runs untimed ones.
   int timing_runs = 0;
@@ -28,6 +31,7 @@ struct OnnxRuntimeResult {
   std::vector<int64_t> output_shape;
   std::vector<double> run_ms;  // batch-1 timings
   double median_ms = 0;
+  std::map<std::string, std::pair<double, double>> ranges;  // output -> (min, max), when asked
 };
 
 // Runs `jobs` in order in one ONNX Runtime process with `threads` intra-op

@@ -8,9 +8,12 @@
 //            "input": "x.f32", "input_shape": [N, C, H, W], "batch": 64, "output": "y.f32",
 //            "warmup_runs": 10, "timing_runs": 50}]}
 //   input/output: raw little-endian float32. The N inputs are run in batches of
-//   `batch` and the outputs concatenated. timing_runs > 0 times that many
+//   `batch` and the first output's values concatenated. With "ranges": true,
+//   the smallest and largest value of every output over all inputs are
+//   reported too (calibration: the tensors to measure are made outputs). timing_runs > 0 times that many
 //   runs of one batch-1 input (the first) after warmup_runs untimed ones.
-// RESPONSE: [{"output_shape": [N, K], "run_ms": [...], "median_ms": m}]
+// RESPONSE: [{"output_shape": [N, K], "run_ms": [...], "median_ms": m,
+//             "ranges": {"tensor": [min, max], ...}}]
 'use strict';
 const fs = require('fs');
 const ort = require('onnxruntime-node');
@@ -37,7 +40,7 @@ async function runModel(spec, threads) {
   const outputName = session.outputNames[0];
   const [n, ...item] = spec.input_shape;
   const itemSize = item.reduce((a, b) => a * b, 1);
-  const result = { output_shape: [], run_ms: [], median_ms: null };
+  const result = { output_shape: [], run_ms: [], median_ms: null, ranges: {} };
   const input = spec.input ? readFloats(spec.input) : new Float32Array(itemSize);
   if (input.length !== n * itemSize) throw new Error(`${spec.input}: ${input.length} floats, not ${n} x ${itemSize}`);
 
@@ -48,8 +51,22 @@ async function runModel(spec, threads) {
     for (let start = 0; start < n; start += batch) {
       const count = Math.min(batch, n - start);
       const x = new ort.Tensor('float32', input.subarray(start * itemSize, (start + count) * itemSize), [count, ...item]);
-      const y = (await session.run({ [inputName]: x }))[outputName];
+      const outputs = await session.run({ [inputName]: x });
+      const y = outputs[outputName];
       classes = y.dims[1];
+      if (spec.ranges) {
+        for (const name of session.outputNames) {
+          const data = outputs[name].data;
+          let lo = Infinity, hi = -Infinity;
+          for (let i = 0; i < data.length; ++i) {
+            const v = data[i];
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
+          }
+          const r = result.ranges[name];
+          result.ranges[name] = r ? [Math.min(r[0], lo), Math.max(r[1], hi)] : [lo, hi];
+        }
+      }
       chunks.push(Buffer.from(y.data.buffer, y.data.byteOffset, y.data.byteLength));
     }
     fs.writeFileSync(spec.output, Buffer.concat(chunks));
