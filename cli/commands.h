@@ -54,6 +54,7 @@ void AddProfileCommands(CLI::App& app);  // profile list, import, fit
 void AddPredictorCommands(CLI::App& app);       // predictor list, predict, eval, import, import-nas-bench-macro
 void AddPredictorTrainCommands(CLI::App& app);  // predictor train, study (edgenas-torch)
 void AddTrainCommands(CLI::App& app);           // train (edgenas-torch)
+void AddExportCommand(CLI::App& app);           // export (edgenas-torch)
 void AddSearchCommands(CLI::App& app);          // search
 
 }  // namespace edgenas

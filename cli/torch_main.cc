@@ -146,5 +146,6 @@ int main(int argc, char** argv) {
 
   AddPredictorTrainCommands(app);
   AddTrainCommands(app);
+  AddExportCommand(app);
   return edgenas::RunApp(app, argc, argv);
 }

@@ -70,14 +70,6 @@ nlohmann::json ScheduleJson(const TrainingSchedule& s) {
           {"validation_images", s.validation_images}};
 }
 
-// The network's spec with its classifier resized to `classes` outputs.
-NetworkSpec SpecWithClasses(NetworkSpec spec, int classes) {
-  EDGENAS_THROW_IF_NOT_FMT(!spec.layers.empty() && spec.layers.back().op == LayerOp::kLinear,
-                           "the network does not end in a linear classifier");
-  spec.layers.back().out_channels = classes;
-  return spec;
-}
-
 // Weight decay on conv and linear weights; none on BN parameters and biases (1-D).
 torch::optim::SGD MakeOptimizer(Network& net, const TrainingSchedule& s) {
   std::vector<torch::Tensor> decayed, plain;
@@ -411,6 +403,13 @@ ClassifierMetrics TrainClassifier(const SearchSpace& space, const Genome& genome
   WriteFileAtomically(o.out_folder + "/" + kMetricsFile, json.dump(2) + "\n");  // last: the run is finished
   fs::remove(checkpoint_path);
   return metrics;
+}
+
+NetworkSpec SpecWithClasses(NetworkSpec spec, int classes) {
+  EDGENAS_THROW_IF_NOT_FMT(!spec.layers.empty() && spec.layers.back().op == LayerOp::kLinear,
+                           "the network does not end in a linear classifier");
+  spec.layers.back().out_channels = classes;
+  return spec;
 }
 
 }  // namespace edgenas

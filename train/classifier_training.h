@@ -94,4 +94,7 @@ ClassifierMetrics TrainClassifier(const SearchSpace& space, const Genome& genome
                                   const ImageDataset& test, const ClassifierTrainingOptions& options,
                                   const std::function<void(const TrainingProgress&)>& progress = {});
 
+// The network's spec with its classifier resized to `classes` outputs.
+NetworkSpec SpecWithClasses(NetworkSpec spec, int classes);
+
 }  // namespace edgenas

@@ -1,0 +1,51 @@
+// `edgenas export`: a network trained by `edgenas train`, as fp32 and int8
+// ONNX models, each checked in ONNX Runtime on the whole test set.
+//
+//   weights.pt + metrics.json --FoldBatchNorm--> fp32 ONNX
+//     --(ranges of its activations on calibration images, in ONNX Runtime)--> int8 QDQ ONNX
+//     --(both over the test set and timed at batch 1, in ONNX Runtime)--> report.json, report.md
+//
+// Everything goes into a staging folder that is renamed to the output folder
+// at the end: the output is whole or absent.
+//
+// LibTorch-free header; the implementation is the LibTorch side (it prepares
+// images as training does).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "datasets/image_dataset.h"
+
+namespace edgenas {
+
+struct ExportOptions {
+  std::string weights_folder;  // a finished `edgenas train` folder (weights.pt, metrics.json)
+  std::string out_folder;      // created; must not exist yet
+  int calibration_images = 1000;  // from the training split, seeded
+  uint64_t calibration_seed = 0;
+  int threads = 1;          // ONNX Runtime intra-op threads for the timings
+  int timing_runs = 200;    // batch-1 runs timed per model, after 20 untimed
+  std::string arch_json;    // written as arch.json (the network, layer by layer)
+};
+
+struct ModelFigures {
+  double test_top1 = 0;        // percent, whole test set, in ONNX Runtime
+  double latency_ms = 0;       // median batch-1 latency in ONNX Runtime
+  int64_t file_bytes = 0;
+};
+
+struct ExportReport {
+  std::string space, arch;
+  double libtorch_test_top1 = 0;  // from metrics.json
+  ModelFigures fp32, int8;
+  double top1_agreement = 0;      // percent of test images where int8 and fp32 pick the same class
+  int64_t test_images = 0;
+};
+
+// Throws Error for weights of another network (named tensor by tensor), a
+// missing or unfinished training folder, or an output folder that exists.
+ExportReport ExportNetwork(const ExportOptions& options, const ImageDataset& train, const ImageDataset& test,
+                           const std::function<void(const std::string&)>& progress = {});
+
+}  // namespace edgenas

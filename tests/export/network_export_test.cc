@@ -1,0 +1,194 @@
+// edgenas export's pipeline on a network trained here: fp32 and int8 ONNX
+// models run in ONNX Runtime over the test set, the int8 graph's QDQ form,
+// and the errors that leave nothing behind.
+#include "export/network_export.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+
+#include <nlohmann/json.hpp>
+#include <onnx/onnx_pb.h>
+
+#include "common/file_util.h"
+#include "runtime/onnx_runtime.h"
+#include "space/space_loader.h"
+#include "test_util.h"
+#include "train/bars_dataset.h"
+#include "train/classifier_training.h"
+
+namespace edgenas {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::Bars;
+
+// Per-stage SE, h-swish and ReLU, residual blocks: every QDQ rule is used.
+constexpr const char* kArch = "r16-k37.573.35-e24.342.43-w24.32.64-s1.0.1-ah.r.h";
+
+class NetworkExport : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    folder_ = new std::string(testing::UniqueTempPath("network_export"));
+    fs::remove_all(*folder_);
+    ClassifierTrainingOptions o;
+    o.schedule.epochs = 2;
+    o.schedule.batch_size = 32;
+    o.schedule.learning_rate = 0.05;
+    o.schedule.validation_images = 64;
+    o.threads = 1;
+    o.out_folder = *folder_ + "/weights";
+    const SearchSpace space = LoadSpace("mbv3_small_input");
+    metrics_ = new ClassifierMetrics(TrainClassifier(space, space.Parse(kArch), Train(), Test(), o));
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*folder_);
+    delete folder_;
+    delete metrics_;
+  }
+  void SetUp() override {
+    const std::string missing = OnnxRuntimeMissing();
+    if (!missing.empty()) {
+      if (std::getenv("CI") != nullptr) FAIL() << missing;
+      GTEST_SKIP() << missing;
+    }
+  }
+  static ImageDataset Train() { return Bars(320, 1); }
+  static ImageDataset Test() { return Bars(200, 2); }
+  static ExportOptions Options(const std::string& out) {
+    ExportOptions o;
+    o.weights_folder = *folder_ + "/weights";
+    o.out_folder = *folder_ + "/" + out;
+    o.calibration_images = 128;
+    o.timing_runs = 5;
+    return o;
+  }
+  // Names in `folder`'s parent that start with its name: the folder and any
+  // leftovers of a staging folder.
+  static std::vector<std::string> Siblings(const std::string& folder) {
+    std::vector<std::string> names;
+    const std::string stem = fs::path(folder).filename().string();
+    for (const auto& entry : fs::directory_iterator(fs::path(folder).parent_path())) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind(stem, 0) == 0) names.push_back(name);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  static std::string* folder_;
+  static ClassifierMetrics* metrics_;
+};
+std::string* NetworkExport::folder_ = nullptr;
+ClassifierMetrics* NetworkExport::metrics_ = nullptr;
+
+const onnx::TensorProto* FindInitializer(const onnx::GraphProto& g, const std::string& name) {
+  for (const onnx::TensorProto& t : g.initializer()) {
+    if (t.name() == name) return &t;
+  }
+  return nullptr;
+}
+
+std::vector<float> FloatsOf(const onnx::TensorProto& t) {
+  if (t.raw_data().empty()) return {t.float_data().begin(), t.float_data().end()};
+  std::vector<float> v(t.raw_data().size() / 4);
+  std::memcpy(v.data(), t.raw_data().data(), t.raw_data().size());
+  return v;
+}
+
+TEST_F(NetworkExport, Int8AndFp32RunInOnnxRuntimeAsTrained) {
+  const ImageDataset train = Train(), test = Test();
+  const ExportOptions o = Options("export");
+  const ExportReport r = ExportNetwork(o, train, test);
+  // The fp32 model is the trained network: LibTorch's test accuracy.
+  EXPECT_NEAR(r.fp32.test_top1, metrics_->test_top1, 0.5 + 1e-9);  // one image of 200
+  EXPECT_GT(r.fp32.test_top1, 90.0);
+  EXPECT_GE(r.top1_agreement, 99.0);
+  EXPECT_NEAR(r.int8.test_top1, r.fp32.test_top1, 1.0);
+  EXPECT_GT(r.fp32.latency_ms, 0.0);
+  EXPECT_GT(r.int8.latency_ms, 0.0);
+  EXPECT_LT(r.int8.file_bytes, r.fp32.file_bytes / 2);
+  EXPECT_EQ(Siblings(o.out_folder), std::vector<std::string>{"export"});
+  for (const char* file : {"model_fp32.onnx", "model_int8.onnx", "report.json", "report.md"}) {
+    EXPECT_TRUE(PathExists(o.out_folder + "/" + file)) << file;
+  }
+  const nlohmann::json report = nlohmann::json::parse(ReadFile(o.out_folder + "/report.json"));
+  EXPECT_EQ(report["arch"], kArch);
+  EXPECT_DOUBLE_EQ(report["onnxruntime_int8"]["test_top1"].get<double>(), r.int8.test_top1);
+
+  // The int8 graph, read back: every Conv and Gemm takes its weight through a
+  // per-channel DequantizeLinear of int8 values with zero points 0, and its
+  // input through a DequantizeLinear; every activation scale is positive and
+  // finite; the ReLUs are folded into quantization.
+  onnx::ModelProto model;
+  ASSERT_TRUE(model.ParseFromString(ReadFile(o.out_folder + "/model_int8.onnx")));
+  const onnx::GraphProto& g = model.graph();
+  std::map<std::string, const onnx::NodeProto*> producer;
+  for (const onnx::NodeProto& node : g.node()) producer[node.output(0)] = &node;
+  int convs = 0, quantize_nodes = 0;
+  for (const onnx::NodeProto& node : g.node()) {
+    SCOPED_TRACE(node.name());
+    EXPECT_NE(node.op_type(), "Relu");
+    EXPECT_NE(node.op_type(), "Clip");
+    if (node.op_type() == "QuantizeLinear") {
+      ++quantize_nodes;
+      const onnx::TensorProto* scale = FindInitializer(g, node.input(1));
+      ASSERT_NE(scale, nullptr);
+      for (float s : FloatsOf(*scale)) EXPECT_TRUE(std::isfinite(s) && s > 0) << s;
+    }
+    if (node.op_type() != "Conv" && node.op_type() != "Gemm") continue;
+    ++convs;
+    ASSERT_EQ(producer.count(node.input(0)), 1u);
+    EXPECT_EQ(producer.at(node.input(0))->op_type(), "DequantizeLinear");
+    const onnx::NodeProto* dq = producer.at(node.input(1));
+    ASSERT_EQ(dq->op_type(), "DequantizeLinear");
+    const onnx::TensorProto* weight = FindInitializer(g, dq->input(0));
+    const onnx::TensorProto* scale = FindInitializer(g, dq->input(1));
+    const onnx::TensorProto* zero = FindInitializer(g, dq->input(2));
+    ASSERT_TRUE(weight != nullptr && scale != nullptr && zero != nullptr);
+    EXPECT_EQ(weight->data_type(), onnx::TensorProto::INT8);
+    EXPECT_EQ(zero->data_type(), onnx::TensorProto::INT8);
+    ASSERT_EQ(scale->dims_size(), 1);
+    EXPECT_EQ(scale->dims(0), weight->dims(0));
+    EXPECT_EQ(zero->raw_data(), std::string(static_cast<size_t>(weight->dims(0)), '\0'));
+    ASSERT_EQ(dq->attribute_size(), 1);
+    EXPECT_EQ(dq->attribute(0).name(), "axis");
+    EXPECT_EQ(dq->attribute(0).i(), 0);
+  }
+  // The stem; 7 blocks of expand, depthwise and project; the SE blocks of
+  // stages 0 and 2, two convs each; the head conv and the classifier.
+  EXPECT_EQ(convs, 1 + 7 * 3 + 4 * 2 + 2);
+  EXPECT_GT(quantize_nodes, convs);
+}
+
+TEST_F(NetworkExport, RefusesAnotherNetworksWeightsAndAnExistingFolderLeavingNothing) {
+  const ImageDataset train = Train(), test = Test();
+  // metrics.json says another kernel for s0.b0: the weights are not its.
+  const std::string other = *folder_ + "/other_weights";
+  fs::create_directories(other);
+  fs::copy_file(*folder_ + "/weights/weights.pt", other + "/weights.pt");
+  nlohmann::json metrics = nlohmann::json::parse(ReadFile(*folder_ + "/weights/metrics.json"));
+  metrics["arch"] = "r16-k57.573.35-e24.342.43-w24.32.64-s1.0.1-ah.r.h";
+  WriteFileAtomically(other + "/metrics.json", metrics.dump());
+  ExportOptions o = Options("refused");
+  o.weights_folder = other;
+  EXPECT_EQ(testing::ErrorOf([&] { ExportNetwork(o, train, test); }),
+            other + "/weights.pt: these weights are not this network's:\n"
+                    "  s0_b0.depthwise.weight: shape [16, 1, 3, 3], but the network needs [16, 1, 5, 5]");
+  EXPECT_TRUE(Siblings(o.out_folder).empty());
+
+  o = Options("exists");
+  fs::create_directories(o.out_folder);
+  EXPECT_EQ(testing::ErrorOf([&] { ExportNetwork(o, train, test); }),
+            o.out_folder + " exists; export into a new folder");
+  o = Options("none");
+  o.weights_folder = *folder_ + "/missing";
+  EXPECT_EQ(testing::ErrorOf([&] { ExportNetwork(o, train, test); }),
+            *folder_ + "/missing: no finished training (weights.pt and metrics.json from `edgenas train`)");
+}
+
+}  // namespace
+}  // namespace edgenas
