@@ -54,6 +54,12 @@ void AddExportCommand(CLI::App& app) {
   command->add_option("--calibration-images", o->exporter.calibration_images, "Training images that set the int8 ranges")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
+  command->add_option("--percentile", o->exporter.calibration_percentile,
+                      "Activation ranges from the (100-p)th to the pth percentile (0: min to max)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+  command->add_flag("!--per-tensor-weights", o->exporter.per_channel_weights,
+                    "One scale per weight tensor instead of per output channel (for comparison)");
   command->add_option("--threads", o->exporter.threads, "ONNX Runtime intra-op threads for the latency")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));

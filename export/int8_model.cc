@@ -71,7 +71,7 @@ bool QuantizesOutput(const onnx::GraphProto& g, const GraphIndex& index, const s
 
 class Int8GraphWriter {
  public:
-  explicit Int8GraphWriter(onnx::GraphProto* g) : g_(g) {}
+  Int8GraphWriter(onnx::GraphProto* g, bool per_channel) : g_(g), per_channel_(per_channel) {}
 
   onnx::NodeProto* Node(const std::string& op, const std::vector<std::string>& inputs, const std::string& output) {
     onnx::NodeProto* node = g_->add_node();
@@ -119,10 +119,15 @@ class Int8GraphWriter {
     const size_t per_channel = values.size() / static_cast<size_t>(out);
     std::vector<int8_t> q(values.size());
     scales->assign(static_cast<size_t>(out), 1.0f);
+    double tensor_amax = 0;
+    for (float v : values) tensor_amax = std::max(tensor_amax, std::fabs(double{v}));
     for (int64_t c = 0; c < out; ++c) {
       const float* v = values.data() + c * per_channel;
-      double amax = 0;
-      for (size_t i = 0; i < per_channel; ++i) amax = std::max(amax, std::fabs(double{v[i]}));
+      double amax = tensor_amax;
+      if (per_channel_) {
+        amax = 0;
+        for (size_t i = 0; i < per_channel; ++i) amax = std::max(amax, std::fabs(double{v[i]}));
+      }
       const float scale = amax > 0 ? static_cast<float>(amax / 127.0) : 1.0f;
       (*scales)[c] = scale;
       for (size_t i = 0; i < per_channel; ++i) {
@@ -131,11 +136,16 @@ class Int8GraphWriter {
     }
     const std::vector<int64_t> dims(w.dims().begin(), w.dims().end());
     IntInitializer<int8_t>(w.name() + ".int8", onnx::TensorProto::INT8, dims, q);
-    FloatInitializer(w.name() + ".scale", {out}, *scales);
-    IntInitializer<int8_t>(w.name() + ".zero_point", onnx::TensorProto::INT8, {out},
-                           std::vector<int8_t>(static_cast<size_t>(out), 0));
-    Axis0(Node("DequantizeLinear", {w.name() + ".int8", w.name() + ".scale", w.name() + ".zero_point"},
-               w.name() + ".dq"));
+    const std::string inputs[] = {w.name() + ".int8", w.name() + ".scale", w.name() + ".zero_point"};
+    if (per_channel_) {
+      FloatInitializer(inputs[1], {out}, *scales);
+      IntInitializer<int8_t>(inputs[2], onnx::TensorProto::INT8, {out}, std::vector<int8_t>(static_cast<size_t>(out), 0));
+      Axis0(Node("DequantizeLinear", {inputs[0], inputs[1], inputs[2]}, w.name() + ".dq"));
+    } else {
+      FloatInitializer(inputs[1], {}, {scales->at(0)});
+      IntInitializer<int8_t>(inputs[2], onnx::TensorProto::INT8, {}, std::vector<int8_t>{0});
+      Node("DequantizeLinear", {inputs[0], inputs[1], inputs[2]}, w.name() + ".dq");
+    }
     return w.name() + ".dq";
   }
 
@@ -176,6 +186,7 @@ class Int8GraphWriter {
   }
 
   onnx::GraphProto* g_;
+  bool per_channel_;
 };
 
 }  // namespace
@@ -218,7 +229,8 @@ onnx::ModelProto WithExtraOutputs(const onnx::ModelProto& model, const std::vect
   return out;
 }
 
-onnx::ModelProto BuildInt8Model(const onnx::ModelProto& fp32, const std::map<std::string, TensorRange>& ranges) {
+onnx::ModelProto BuildInt8Model(const onnx::ModelProto& fp32, const std::map<std::string, TensorRange>& ranges,
+                                const Int8Options& options) {
   const onnx::GraphProto& source = fp32.graph();
   const GraphIndex index(source);
   const std::set<int> folded = FoldedActivations(source, index);
@@ -240,7 +252,7 @@ onnx::ModelProto BuildInt8Model(const onnx::ModelProto& fp32, const std::map<std
     if (replaced.count(t.name()) == 0) *graph->add_initializer() = t;
   }
 
-  Int8GraphWriter w(graph);
+  Int8GraphWriter w(graph, options.per_channel_weights);
   std::map<std::string, ActivationQuantization> quantized;  // tensor -> its parameters
   auto quantize = [&](const std::string& tensor, const ActivationQuantization& q) {
     quantized[tensor] = q;

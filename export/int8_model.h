@@ -49,9 +49,16 @@ std::vector<std::string> CalibrationTensors(const onnx::ModelProto& fp32);
 // (all but the graph's input, whose values the caller has).
 onnx::ModelProto WithExtraOutputs(const onnx::ModelProto& model, const std::vector<std::string>& tensors);
 
+struct Int8Options {
+  // false: one scale per weight tensor (for comparison; per channel is what
+  // depthwise convs need, their channels' ranges differ widely).
+  bool per_channel_weights = true;
+};
+
 // The QDQ int8 model of `fp32`, with every calibration tensor's range taken
 // from `ranges`. Throws Error naming a tensor without a range. Its metadata
 // is fp32's, with precision "int8 QDQ".
-onnx::ModelProto BuildInt8Model(const onnx::ModelProto& fp32, const std::map<std::string, TensorRange>& ranges);
+onnx::ModelProto BuildInt8Model(const onnx::ModelProto& fp32, const std::map<std::string, TensorRange>& ranges,
+                                const Int8Options& options = {});
 
 }  // namespace edgenas

@@ -77,10 +77,14 @@ std::string ReportMarkdown(const ExportReport& r) {
                     r.int8.test_top1 - r.fp32.test_top1, r.top1_agreement,
                     100.0 * static_cast<double>(r.int8.file_bytes) / static_cast<double>(r.fp32.file_bytes),
                     r.int8.latency_ms / r.fp32.latency_ms);
-  md += "What was done: BatchNorm folded into the convolutions; weights int8, symmetric, per output channel; "
-        "activations uint8, per tensor, min-max ranges from calibration images of the training split; ReLU and "
-        "ReLU6 after a convolution folded into its output quantization; h-swish and squeeze-and-excite gates in "
-        "float (ONNX Runtime has no integer HardSigmoid).\n";
+  md += fmt::format(
+      "What was done: BatchNorm folded into the convolutions; weights int8, symmetric, {}; activations uint8, per "
+      "tensor, {} ranges from {} images of the training split; ReLU and ReLU6 after a convolution folded into its "
+      "output quantization; h-swish and squeeze-and-excite gates in float (ONNX Runtime has no integer "
+      "HardSigmoid).\n",
+      r.per_channel_weights ? "per output channel" : "per tensor",
+      r.calibration_percentile > 0 ? fmt::format("{}th-percentile", r.calibration_percentile) : "min-max",
+      r.calibration_images);
   return md;
 }
 
@@ -103,6 +107,8 @@ ExportReport ExportNetwork(const ExportOptions& o, const ImageDataset& train, co
   report.space = metrics.at("space").get<std::string>();
   report.arch = metrics.at("arch").get<std::string>();
   report.libtorch_test_top1 = metrics.at("test_top1").get<double>();
+  report.per_channel_weights = o.per_channel_weights;
+  report.calibration_percentile = o.calibration_percentile;
   const std::vector<std::string> classes = metrics.at("classes").get<std::vector<std::string>>();
   EDGENAS_THROW_IF_NOT_FMT(classes == test.class_names, "{}: trained on classes {}, but the data has {}",
                            metrics_path, fmt::join(classes, ","), fmt::join(test.class_names, ","));
@@ -151,12 +157,14 @@ ExportReport ExportNetwork(const ExportOptions& o, const ImageDataset& train, co
   Rng rng(o.calibration_seed);
   rng.Shuffle(&calibration);
   calibration.resize(std::min<size_t>(calibration.size(), static_cast<size_t>(o.calibration_images)));
+  report.calibration_images = static_cast<int64_t>(calibration.size());
   const std::vector<std::string> tensors = CalibrationTensors(fp32);
   const std::string calibration_path = staging + "/calibration.onnx";
   WriteOnnxModel(WithExtraOutputs(fp32, tensors), calibration_path);
   OnnxRuntimeJob calibrate;
   calibrate.model_path = calibration_path;
   calibrate.ranges = true;
+  calibrate.percentile = o.calibration_percentile;
   calibrate.input = Inputs(batcher_train, calibration);
   calibrate.input_shape = {static_cast<int64_t>(calibration.size()), spec.input_channels, spec.resolution,
                            spec.resolution};
@@ -166,7 +174,9 @@ ExportReport ExportNetwork(const ExportOptions& o, const ImageDataset& train, co
   for (const auto& [name, range] : calibrated.ranges) ranges[name] = {range.first, range.second};
   const auto [input_min, input_max] = std::minmax_element(calibrate.input.begin(), calibrate.input.end());
   ranges[fp32.graph().input(0).name()] = {*input_min, *input_max};
-  WriteOnnxModel(BuildInt8Model(fp32, ranges), int8_path);
+  Int8Options int8_options;
+  int8_options.per_channel_weights = o.per_channel_weights;
+  WriteOnnxModel(BuildInt8Model(fp32, ranges, int8_options), int8_path);
 
   say(fmt::format("running both models over {} test images and timing them in ONNX Runtime", test.count()));
   std::vector<int64_t> all(static_cast<size_t>(test.count()));
@@ -204,9 +214,12 @@ ExportReport ExportNetwork(const ExportOptions& o, const ImageDataset& train, co
       {"int8_fp32_top1_agreement", report.top1_agreement},
       {"latency", {{"runtime", "onnxruntime-node 1.30.0"}, {"batch", 1}, {"intra_op_threads", o.threads},
                    {"timed_runs", o.timing_runs}, {"statistic", "median"}}},
-      {"quantization", {{"weights", "int8, symmetric, per output channel"},
+      {"quantization", {{"weights", o.per_channel_weights ? "int8, symmetric, per output channel"
+                                                          : "int8, symmetric, per tensor"},
                         {"activations", "uint8, asymmetric, per tensor"},
-                        {"calibration", "min-max"},
+                        {"calibration", o.calibration_percentile > 0
+                                            ? fmt::format("percentile {}", o.calibration_percentile)
+                                            : std::string("min-max")},
                         {"calibration_images", calibration.size()},
                         {"calibration_seed", o.calibration_seed}}},
       {"edgenas_version", EDGENAS_VERSION}};

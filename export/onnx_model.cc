@@ -214,6 +214,7 @@ onnx::ModelProto BuildFp32Model(const FoldedNetwork& network, const ModelDescrip
   AddMetadata(&model, "input_layout", "NCHW");
   AddMetadata(&model, "resolution", std::to_string(spec.resolution));
   AddMetadata(&model, "pixel_scaling", "x = (pixel / 255 - mean[c]) / std[c]");
+  AddMetadata(&model, "resize", "images of another size: bilinear, half-pixel centres (align_corners=False), after scaling");
   AddMetadata(&model, "mean", nlohmann::json(d.mean).dump());
   AddMetadata(&model, "std", nlohmann::json(d.std).dump());
   AddMetadata(&model, "class_names", nlohmann::json(classes).dump());

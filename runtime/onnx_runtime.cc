@@ -118,7 +118,8 @@ std::vector<OnnxRuntimeResult> RunInOnnxRuntime(const std::vector<OnnxRuntimeJob
                             {"batch", job.batch},
                             {"timing_runs", job.timing_runs},
                             {"warmup_runs", job.warmup_runs},
-                            {"ranges", job.ranges}};
+                            {"ranges", job.ranges},
+                            {"percentile", job.percentile}};
     if (!job.input.empty()) {
       EDGENAS_THROW_IF_NOT_FMT(job.input.size() == elements, "{}: {} input values for shape [{}]", job.model_path,
                                job.input.size(), fmt::join(job.input_shape, ", "));

@@ -18,8 +18,10 @@ struct OnnxRuntimeJob {
   std::vector<float> input;
   std::vector<int64_t> input_shape;
   int batch = 64;
-  // Also report every output's smallest and largest value over the inputs.
+  // Also report every output's smallest and largest value over the inputs,
+  // or with percentile p > 0, its (100 - p)th and pth percentiles.
   bool ranges = false;
+  double percentile = 0;
   // > 0: also time this many batch-1 runs (of the first input, or zeros when
   // there is no input) after warmup_runs untimed ones.
   int timing_runs = 0;

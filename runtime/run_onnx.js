@@ -10,7 +10,11 @@
 //   input/output: raw little-endian float32. The N inputs are run in batches of
 //   `batch` and the first output's values concatenated. With "ranges": true,
 //   the smallest and largest value of every output over all inputs are
-//   reported too (calibration: the tensors to measure are made outputs). timing_runs > 0 times that many
+//   reported too (calibration: the tensors to measure are made outputs). With
+//   "percentile": p as well, a second pass over the inputs histograms every
+//   output over that range (2048 bins) and reports the values at the
+//   (100 - p)th and pth percentiles instead, so rare outliers do not
+//   stretch the range. timing_runs > 0 times that many
 //   runs of one batch-1 input (the first) after warmup_runs untimed ones.
 // RESPONSE: [{"output_shape": [N, K], "run_ms": [...], "median_ms": m,
 //             "ranges": {"tensor": [min, max], ...}}]
@@ -29,6 +33,63 @@ function readFloats(path) {
   return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
 }
 
+const kBins = 2048;
+
+// Ranges from percentiles: pass 1 finds each output's min and max, pass 2
+// histograms it over them; the range becomes the (100 - p)th to pth
+// percentile. Fills result.percentile_ranges, which replace result.ranges.
+async function clipRangesToPercentile(session, spec, input, item, itemSize, n, result) {
+  const batch = spec.batch || 64;
+  const batches = [];
+  for (let start = 0; start < n; start += batch) {
+    const count = Math.min(batch, n - start);
+    batches.push(new ort.Tensor('float32', input.subarray(start * itemSize, (start + count) * itemSize), [count, ...item]));
+  }
+  const ranges = {};
+  for (const x of batches) {
+    const outputs = await session.run({ [session.inputNames[0]]: x });
+    for (const name of session.outputNames) {
+      const data = outputs[name].data;
+      let lo = Infinity, hi = -Infinity;
+      for (let i = 0; i < data.length; ++i) {
+        if (data[i] < lo) lo = data[i];
+        if (data[i] > hi) hi = data[i];
+      }
+      const r = ranges[name];
+      ranges[name] = r ? [Math.min(r[0], lo), Math.max(r[1], hi)] : [lo, hi];
+    }
+  }
+  const histograms = {};
+  const counts = {};
+  for (const name of session.outputNames) {
+    histograms[name] = new Float64Array(kBins);
+    counts[name] = 0;
+  }
+  for (const x of batches) {
+    const outputs = await session.run({ [session.inputNames[0]]: x });
+    for (const name of session.outputNames) {
+      const data = outputs[name].data;
+      const [lo, hi] = ranges[name];
+      const h = histograms[name];
+      const scale = hi > lo ? kBins / (hi - lo) : 0;
+      for (let i = 0; i < data.length; ++i) h[Math.min(kBins - 1, Math.floor((data[i] - lo) * scale))] += 1;
+      counts[name] += data.length;
+    }
+  }
+  const tail = (100 - spec.percentile) / 100;
+  for (const name of session.outputNames) {
+    const [lo, hi] = ranges[name];
+    const h = histograms[name];
+    const width = (hi - lo) / kBins;
+    const cut = tail * counts[name];
+    let below = 0, first = 0;
+    while (first < kBins - 1 && below + h[first] <= cut) below += h[first++];
+    let above = 0, last = kBins - 1;
+    while (last > first && above + h[last] <= cut) above += h[last--];
+    result.percentile_ranges[name] = [lo + first * width, lo + (last + 1) * width];
+  }
+}
+
 async function runModel(spec, threads) {
   const session = await ort.InferenceSession.create(spec.path, {
     intraOpNumThreads: threads,
@@ -40,10 +101,13 @@ async function runModel(spec, threads) {
   const outputName = session.outputNames[0];
   const [n, ...item] = spec.input_shape;
   const itemSize = item.reduce((a, b) => a * b, 1);
-  const result = { output_shape: [], run_ms: [], median_ms: null, ranges: {} };
+  const result = { output_shape: [], run_ms: [], median_ms: null, ranges: {}, percentile_ranges: {} };
   const input = spec.input ? readFloats(spec.input) : new Float32Array(itemSize);
   if (input.length !== n * itemSize) throw new Error(`${spec.input}: ${input.length} floats, not ${n} x ${itemSize}`);
 
+  if (spec.output && spec.ranges && spec.percentile) {
+    await clipRangesToPercentile(session, spec, input, item, itemSize, n, result);
+  }
   if (spec.output) {
     const batch = spec.batch || 64;
     const chunks = [];
@@ -84,6 +148,8 @@ async function runModel(spec, threads) {
     result.median_ms = median(result.run_ms);
   }
   await session.release();
+  if (spec.percentile) result.ranges = result.percentile_ranges;
+  delete result.percentile_ranges;
   return result;
 }
 

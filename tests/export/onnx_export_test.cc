@@ -150,6 +150,7 @@ TEST(OnnxExport, ModelRecordsItsInputContract) {
   EXPECT_EQ(meta["input_shape"], "[\"batch\", 1, 24, 24]");
   EXPECT_EQ(meta["input_layout"], "NCHW");
   EXPECT_EQ(meta["resolution"], "24");
+  EXPECT_NE(meta["resize"].find("bilinear"), std::string::npos);
   EXPECT_EQ(meta["mean"], "[0.25]");
   EXPECT_EQ(meta["std"], "[0.5]");
   EXPECT_EQ(meta["class_names"], "[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\"]");
