@@ -25,22 +25,26 @@ struct ExportCommandOptions {
 };
 
 void Export(ExportCommandOptions& o) {
-  const std::string metrics_path = o.exporter.weights_folder + "/metrics.json";
-  EDGENAS_THROW_IF_NOT_FMT(PathExists(metrics_path), "{}: no metrics.json; --weights takes a folder `edgenas train` "
-                           "finished", o.exporter.weights_folder);
-  const nlohmann::json metrics = nlohmann::json::parse(ReadFile(metrics_path));
-  const SearchSpace space = LoadSpace(metrics.at("space").get<std::string>());
-  o.exporter.arch_json =
-      DescribeNetworkJson(space, space.Parse(metrics.at("arch").get<std::string>()), {}).dump(2) + "\n";
+  ExportOptions& e = o.exporter;
+  e.untrained = e.weights_folder == "none";
+  std::string space_name = e.space, arch = e.arch;
+  if (!e.untrained) {
+    const std::string metrics_path = e.weights_folder + "/metrics.json";
+    EDGENAS_THROW_IF_NOT_FMT(PathExists(metrics_path), "{}: no metrics.json; --weights takes a folder `edgenas train` "
+                             "finished, or none", e.weights_folder);
+    const nlohmann::json metrics = nlohmann::json::parse(ReadFile(metrics_path));
+    space_name = metrics.at("space").get<std::string>();
+    arch = metrics.at("arch").get<std::string>();
+  }
+  EDGENAS_THROW_IF_NOT_FMT(!space_name.empty() && !arch.empty(), "--weights none needs --space and --arch");
+  const SearchSpace space = LoadSpace(space_name);
+  e.arch_json = DescribeNetworkJson(space, space.Parse(arch), {}).dump(2) + "\n";
   ImageDataset train, test;
-  o.source.Load(&train, &test);
-  const ExportReport r = ExportNetwork(o.exporter, train, test, [](const std::string& line) {
-    fmt::print(stderr, "{}\n", line);
-  });
-  fmt::print("{}\n", ReadFile(o.exporter.out_folder + "/report.md"));
-  fmt::print("written: {}/{{model_fp32.onnx, model_int8.onnx, arch.json, report.json, report.md}}\n",
-             o.exporter.out_folder);
-  (void)r;
+  if (!e.untrained) o.source.Load(&train, &test);
+  ExportNetwork(e, e.untrained ? nullptr : &train, e.untrained ? nullptr : &test,
+                [](const std::string& line) { fmt::print(stderr, "{}\n", line); });
+  fmt::print("{}\n", ReadFile(e.out_folder + "/report.md"));
+  fmt::print("written: {}/{{model_fp32.onnx, model_int8.onnx, arch.json, report.json, report.md}}\n", e.out_folder);
 }
 
 }  // namespace
@@ -48,7 +52,11 @@ void Export(ExportCommandOptions& o) {
 void AddExportCommand(CLI::App& app) {
   auto o = std::make_shared<ExportCommandOptions>();
   CLI::App* command = app.add_subcommand("export", TorchCommandDescription("export", ""));
-  command->add_option("-w,--weights", o->exporter.weights_folder, "A folder `edgenas train` finished")->required();
+  command->add_option("-w,--weights", o->exporter.weights_folder,
+                      "A folder `edgenas train` finished; or none: a fresh initialisation of --space/--arch, for timing")
+      ->required();
+  command->add_option("-s,--space", o->exporter.space, "Space (with --weights none; else checked against the weights)");
+  command->add_option("-a,--arch", o->exporter.arch, "Arch string (with --weights none; else checked)");
   command->add_option("-o,--out", o->exporter.out_folder, "Folder to create for the models and report")->required();
   o->source.AddOptions(command);
   command->add_option("--calibration-images", o->exporter.calibration_images, "Training images that set the int8 ranges")

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <chrono>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -19,6 +18,7 @@
 #include "export/folded_network.h"
 #include "export/int8_model.h"
 #include "export/onnx_model.h"
+#include "models/network_weights.h"
 #include "runtime/onnx_runtime.h"
 #include "space/space_loader.h"
 #include "train/classifier_training.h"
@@ -65,169 +65,274 @@ double Top1(const std::vector<int>& predicted, const ImageDataset& data) {
 
 std::string ReportMarkdown(const ExportReport& r) {
   std::string md = fmt::format("# Export of {} ({})\n\n", r.arch, r.space);
-  md += fmt::format("Measured in ONNX Runtime on the {} test images; latency at batch 1, median.\n\n", r.test_images);
-  md += "| model | test top-1 | latency | file |\n|---|---|---|---|\n";
-  md += fmt::format("| LibTorch fp32 (training) | {:.2f}% | | |\n", r.libtorch_test_top1);
-  md += fmt::format("| ONNX fp32 | {:.2f}% | {:.3f} ms | {:.1f} KB |\n", r.fp32.test_top1, r.fp32.latency_ms,
-                    static_cast<double>(r.fp32.file_bytes) / 1024.0);
-  md += fmt::format("| ONNX int8 (QDQ) | {:.2f}% | {:.3f} ms | {:.1f} KB |\n\n", r.int8.test_top1, r.int8.latency_ms,
-                    static_cast<double>(r.int8.file_bytes) / 1024.0);
-  md += fmt::format("int8 - fp32: {:+.2f} points of top-1; the two agree on {:.2f}% of the test images; the int8 file "
-                    "is {:.0f}% of the fp32 file; int8 runs at {:.2f}x fp32's latency.\n\n",
-                    r.int8.test_top1 - r.fp32.test_top1, r.top1_agreement,
+  const double fp32_kb = static_cast<double>(r.fp32.file_bytes) / 1024.0;
+  const double int8_kb = static_cast<double>(r.int8.file_bytes) / 1024.0;
+  if (!r.trained) {
+    md += "**Untrained weights** (a fresh initialisation, calibrated on random inputs): for timing this network "
+          "on a device. No accuracy was measured.\n\n";
+    md += "| model | latency (ONNX Runtime, batch 1, median) | file |\n|---|---|---|\n";
+    md += fmt::format("| ONNX fp32 | {:.3f} ms | {:.1f} KB |\n", r.fp32.latency_ms, fp32_kb);
+    md += fmt::format("| ONNX int8 (QDQ) | {:.3f} ms | {:.1f} KB |\n\n", r.int8.latency_ms, int8_kb);
+  } else {
+    md += fmt::format("Measured in ONNX Runtime on the {} test images; latency at batch 1, median.\n\n",
+                      r.test_images);
+    md += "| model | test top-1 | latency | file |\n|---|---|---|---|\n";
+    md += fmt::format("| LibTorch fp32 (training) | {:.2f}% | | |\n", r.libtorch_test_top1);
+    md += fmt::format("| ONNX fp32 | {:.2f}% | {:.3f} ms | {:.1f} KB |\n", r.fp32.test_top1, r.fp32.latency_ms, fp32_kb);
+    md += fmt::format("| ONNX int8 (QDQ) | {:.2f}% | {:.3f} ms | {:.1f} KB |\n\n", r.int8.test_top1, r.int8.latency_ms,
+                      int8_kb);
+    md += fmt::format("int8 - fp32: {:+.2f} points of top-1; the two agree on {:.2f}% of the test images.\n",
+                      r.int8.test_top1 - r.fp32.test_top1, r.top1_agreement);
+  }
+  md += fmt::format("The int8 file is {:.0f}% of the fp32 file; int8 runs at {:.2f}x fp32's latency.\n\n",
                     100.0 * static_cast<double>(r.int8.file_bytes) / static_cast<double>(r.fp32.file_bytes),
                     r.int8.latency_ms / r.fp32.latency_ms);
   md += fmt::format(
       "What was done: BatchNorm folded into the convolutions; weights int8, symmetric, {}; activations uint8, per "
-      "tensor, {} ranges from {} images of the training split; ReLU and ReLU6 after a convolution folded into its "
-      "output quantization; h-swish and squeeze-and-excite gates in float (ONNX Runtime has no integer "
-      "HardSigmoid).\n",
+      "tensor, {} ranges from {} {}; ReLU and ReLU6 after a convolution folded into its output quantization; "
+      "h-swish and squeeze-and-excite gates in float (ONNX Runtime has no integer HardSigmoid).\n",
       r.per_channel_weights ? "per output channel" : "per tensor",
       r.calibration_percentile > 0 ? fmt::format("{}th-percentile", r.calibration_percentile) : "min-max",
-      r.calibration_images);
+      r.calibration_images, r.trained ? "images of the training split" : "random inputs");
   return md;
 }
 
-}  // namespace
+// What an export starts from: the network, its weights and how it is fed.
+struct ExportSource {
+  NetworkSpec spec;
+  std::map<std::string, FloatTensor> state;
+  std::string state_origin;  // where the state came from, for errors
+  ModelDescription description;
+};
 
-ExportReport ExportNetwork(const ExportOptions& o, const ImageDataset& train, const ImageDataset& test,
-                           const std::function<void(const std::string&)>& progress) {
-  auto say = [&](const std::string& line) {
-    if (progress) progress(line);
-  };
+InputContract Contract(const ExportSource& source) {
+  InputContract contract;
+  contract.channels = source.spec.input_channels;
+  contract.resolution = source.spec.resolution;
+  contract.mean = source.description.mean;
+  contract.std = source.description.std;
+  return contract;
+}
+
+ExportSource TrainedSource(const ExportOptions& o, const ImageDataset& test, ExportReport* report) {
   const std::string metrics_path = o.weights_folder + "/metrics.json";
   const std::string weights_path = o.weights_folder + "/weights.pt";
   EDGENAS_THROW_IF_NOT_FMT(PathExists(metrics_path) && PathExists(weights_path),
                            "{}: no finished training (weights.pt and metrics.json from `edgenas train`)",
                            o.weights_folder);
-  EDGENAS_THROW_IF_NOT_FMT(!PathExists(o.out_folder), "{} exists; export into a new folder", o.out_folder);
   const nlohmann::json metrics = nlohmann::json::parse(ReadFile(metrics_path));
-
-  ExportReport report;
-  report.space = metrics.at("space").get<std::string>();
-  report.arch = metrics.at("arch").get<std::string>();
-  report.libtorch_test_top1 = metrics.at("test_top1").get<double>();
-  report.per_channel_weights = o.per_channel_weights;
-  report.calibration_percentile = o.calibration_percentile;
+  report->space = metrics.at("space").get<std::string>();
+  report->arch = metrics.at("arch").get<std::string>();
+  EDGENAS_THROW_IF_NOT_FMT(o.space.empty() || o.space == report->space,
+                           "{}: the weights are of a network of space '{}', not '{}'", o.weights_folder, report->space,
+                           o.space);
+  const SearchSpace space = LoadSpace(report->space);
+  const Genome genome = space.Parse(report->arch);
+  EDGENAS_THROW_IF_NOT_FMT(o.arch.empty() || space.Canonical(space.Parse(o.arch)) == space.Canonical(genome),
+                           "{}: the weights are of {}, not of {}", o.weights_folder, report->arch, o.arch);
+  report->libtorch_test_top1 = metrics.at("test_top1").get<double>();
   const std::vector<std::string> classes = metrics.at("classes").get<std::vector<std::string>>();
   EDGENAS_THROW_IF_NOT_FMT(classes == test.class_names, "{}: trained on classes {}, but the data has {}",
                            metrics_path, fmt::join(classes, ","), fmt::join(test.class_names, ","));
-  const SearchSpace space = LoadSpace(report.space);
-  const NetworkSpec spec =
-      SpecWithClasses(space.Decode(space.Parse(report.arch)), static_cast<int>(classes.size()));
+  ExportSource source;
+  source.spec = SpecWithClasses(space.Decode(genome), static_cast<int>(classes.size()));
+  source.state = ReadTorchStateDict(weights_path);
+  source.state_origin = weights_path;
+  source.description.mean = metrics.at("input").at("mean").get<std::vector<float>>();
+  source.description.std = metrics.at("input").at("std").get<std::vector<float>>();
+  source.description.class_names = classes;
+  return source;
+}
 
-  InputContract contract;
-  contract.channels = spec.input_channels;
-  contract.resolution = spec.resolution;
-  contract.mean = metrics.at("input").at("mean").get<std::vector<float>>();
-  contract.std = metrics.at("input").at("std").get<std::vector<float>>();
-  ModelDescription description;
-  description.space = report.space;
-  description.arch = report.arch;
-  description.mean = contract.mean;
-  description.std = contract.std;
-  description.class_names = classes;
+ExportSource UntrainedSource(const ExportOptions& o, ExportReport* report) {
+  EDGENAS_THROW_IF_NOT_FMT(!o.space.empty() && !o.arch.empty(), "an untrained export needs a space and an arch");
+  const SearchSpace space = LoadSpace(o.space);
+  const Genome genome = space.Parse(o.arch);
+  report->space = space.name();
+  report->arch = space.ToString(genome);
+  report->trained = false;
+  ExportSource source;
+  source.spec = space.Decode(genome);
+  torch::manual_seed(o.weights_seed);
+  Network net(source.spec);
+  for (auto& [name, tensor] : NetworkStateDict(net)) source.state[name] = std::move(tensor);
+  source.state_origin = "a fresh initialisation";
+  source.description.trained = false;
+  source.description.mean.assign(static_cast<size_t>(source.spec.input_channels), 0.0f);
+  source.description.std.assign(static_cast<size_t>(source.spec.input_channels), 1.0f);
+  return source;
+}
 
-  // A new folder beside the output, renamed to it when everything is written.
-  if (fs::path(o.out_folder).has_parent_path()) fs::create_directories(fs::path(o.out_folder).parent_path());
-  std::string staging = o.out_folder + ".partial-XXXXXX";
-  EDGENAS_THROW_IF_NOT_FMT(mkdtemp(staging.data()) != nullptr, "cannot create a folder beside {}: {}", o.out_folder,
-                           std::strerror(errno));
-  struct RemoveUnlessRenamed {
-    std::string path;
-    ~RemoveUnlessRenamed() {
-      std::error_code ignored;
-      if (!path.empty()) fs::remove_all(path, ignored);
-    }
-  } cleanup{staging};
-  const mode_t mask = umask(0);  // mkdtemp made it private; the output is as any folder the user creates
-  umask(mask);
-  fs::permissions(staging, static_cast<fs::perms>(0777 & ~mask));
-  const std::string fp32_path = staging + "/model_fp32.onnx", int8_path = staging + "/model_int8.onnx";
+// Calibration images: `count` of the training split (seeded), as the network
+// takes them; or, for an untrained network, standard normal noise.
+std::vector<float> CalibrationInputs(const ExportOptions& o, const ExportSource& source, const ImageDataset* train,
+                                     int64_t* count) {
+  const NetworkSpec& spec = source.spec;
+  if (train == nullptr) {
+    *count = o.calibration_images;
+    torch::manual_seed(o.calibration_seed);
+    return Flatten(torch::randn({*count, spec.input_channels, spec.resolution, spec.resolution}));
+  }
+  std::vector<int64_t> indices(static_cast<size_t>(train->count()));
+  for (size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<int64_t>(i);
+  Rng rng(o.calibration_seed);
+  rng.Shuffle(&indices);
+  indices.resize(std::min<size_t>(indices.size(), static_cast<size_t>(o.calibration_images)));
+  *count = static_cast<int64_t>(indices.size());
+  return Inputs(ImageBatcher(*train, Contract(source)), indices);
+}
+
+// The range of every tensor the int8 model quantizes, measured in ONNX
+// Runtime by running `fp32` (with those tensors made outputs) over `inputs`.
+std::map<std::string, TensorRange> Calibrate(const onnx::ModelProto& fp32, std::vector<float> inputs,
+                                             const std::vector<int64_t>& shape, double percentile,
+                                             const std::string& scratch_path) {
+  WriteOnnxModel(WithExtraOutputs(fp32, CalibrationTensors(fp32)), scratch_path);
+  std::map<std::string, TensorRange> ranges;
+  const auto [input_min, input_max] = std::minmax_element(inputs.begin(), inputs.end());
+  ranges[fp32.graph().input(0).name()] = {*input_min, *input_max};
+  OnnxRuntimeJob job;
+  job.model_path = scratch_path;
+  job.ranges = true;
+  job.percentile = percentile;
+  job.input = std::move(inputs);
+  job.input_shape = shape;
+  const OnnxRuntimeResult measured = RunInOnnxRuntime({job}, 1).at(0);
+  for (const auto& [name, range] : measured.ranges) ranges[name] = {range.first, range.second};
+  fs::remove(scratch_path);
+  return ranges;
+}
+
+nlohmann::json ReportJson(const ExportOptions& o, const ExportReport& r) {
+  auto figures = [&](const ModelFigures& f) {
+    return nlohmann::json{{"test_top1", r.trained ? nlohmann::json(f.test_top1) : nlohmann::json(nullptr)},
+                          {"latency_ms", f.latency_ms},
+                          {"file_bytes", f.file_bytes}};
+  };
+  return {{"space", r.space},
+          {"arch", r.arch},
+          {"weights", r.trained ? fs::absolute(o.weights_folder).string() : "untrained (no accuracy measured)"},
+          {"test_images", r.test_images},
+          {"libtorch_fp32", {{"test_top1", r.trained ? nlohmann::json(r.libtorch_test_top1) : nlohmann::json(nullptr)}}},
+          {"onnxruntime_fp32", figures(r.fp32)},
+          {"onnxruntime_int8", figures(r.int8)},
+          {"int8_fp32_top1_agreement", r.trained ? nlohmann::json(r.top1_agreement) : nlohmann::json(nullptr)},
+          {"latency", {{"runtime", "onnxruntime-node 1.30.0"}, {"batch", 1}, {"intra_op_threads", o.threads},
+                       {"timed_runs", o.timing_runs}, {"statistic", "median"}}},
+          {"quantization", {{"weights", r.per_channel_weights ? "int8, symmetric, per output channel"
+                                                              : "int8, symmetric, per tensor"},
+                            {"activations", "uint8, asymmetric, per tensor"},
+                            {"calibration", r.calibration_percentile > 0
+                                                ? fmt::format("percentile {}", r.calibration_percentile)
+                                                : std::string("min-max")},
+                            {"calibration_images", r.calibration_images},
+                            {"calibration_data", r.trained ? "training split" : "standard normal noise"},
+                            {"calibration_seed", o.calibration_seed}}},
+          {"edgenas_version", EDGENAS_VERSION}};
+}
+
+// A new folder beside `out`, renamed to it by Commit; removed if never committed.
+class StagingFolder {
+ public:
+  explicit StagingFolder(const std::string& out) : out_(out) {
+    EDGENAS_THROW_IF_NOT_FMT(!PathExists(out), "{} exists; export into a new folder", out);
+    if (fs::path(out).has_parent_path()) fs::create_directories(fs::path(out).parent_path());
+    path_ = out + ".partial-XXXXXX";
+    EDGENAS_THROW_IF_NOT_FMT(mkdtemp(path_.data()) != nullptr, "cannot create a folder beside {}: {}", out,
+                             std::strerror(errno));
+    const mode_t mask = umask(0);  // mkdtemp made it private; the output is as any folder the user creates
+    umask(mask);
+    fs::permissions(path_, static_cast<fs::perms>(0777 & ~mask));
+  }
+  ~StagingFolder() {
+    std::error_code ignored;
+    if (!committed_) fs::remove_all(path_, ignored);
+  }
+  StagingFolder(const StagingFolder&) = delete;
+  StagingFolder& operator=(const StagingFolder&) = delete;
+  const std::string& path() const { return path_; }
+  void Commit() {
+    fs::rename(path_, out_);
+    committed_ = true;
+  }
+
+ private:
+  std::string out_, path_;
+  bool committed_ = false;
+};
+
+}  // namespace
+
+ExportReport ExportNetwork(const ExportOptions& o, const ImageDataset* train, const ImageDataset* test,
+                           const std::function<void(const std::string&)>& progress) {
+  auto say = [&](const std::string& line) {
+    if (progress) progress(line);
+  };
+  EDGENAS_THROW_IF_NOT_FMT(o.untrained == (train == nullptr || test == nullptr),
+                           "images are needed for a trained network's export, and only for it");
+  ExportReport report;
+  report.per_channel_weights = o.per_channel_weights;
+  report.calibration_percentile = o.calibration_percentile;
+  ExportSource source = o.untrained ? UntrainedSource(o, &report) : TrainedSource(o, *test, &report);
+  source.description.space = report.space;
+  source.description.arch = report.arch;
+  const NetworkSpec& spec = source.spec;
+  StagingFolder staging(o.out_folder);
+  const std::string fp32_path = staging.path() + "/model_fp32.onnx", int8_path = staging.path() + "/model_int8.onnx";
 
   say("folding BatchNorm and writing the fp32 model");
-  const onnx::ModelProto fp32 = BuildFp32Model(FoldBatchNorm(spec, ReadTorchStateDict(weights_path), weights_path),
-                                               description);
+  const onnx::ModelProto fp32 =
+      BuildFp32Model(FoldBatchNorm(spec, source.state, source.state_origin), source.description);
   WriteOnnxModel(fp32, fp32_path);
 
-  say(fmt::format("calibrating on {} training images in ONNX Runtime", o.calibration_images));
-  const ImageBatcher batcher_train(train, contract), batcher_test(test, contract);
-  std::vector<int64_t> calibration(static_cast<size_t>(train.count()));
-  for (size_t i = 0; i < calibration.size(); ++i) calibration[i] = static_cast<int64_t>(i);
-  Rng rng(o.calibration_seed);
-  rng.Shuffle(&calibration);
-  calibration.resize(std::min<size_t>(calibration.size(), static_cast<size_t>(o.calibration_images)));
-  report.calibration_images = static_cast<int64_t>(calibration.size());
-  const std::vector<std::string> tensors = CalibrationTensors(fp32);
-  const std::string calibration_path = staging + "/calibration.onnx";
-  WriteOnnxModel(WithExtraOutputs(fp32, tensors), calibration_path);
-  OnnxRuntimeJob calibrate;
-  calibrate.model_path = calibration_path;
-  calibrate.ranges = true;
-  calibrate.percentile = o.calibration_percentile;
-  calibrate.input = Inputs(batcher_train, calibration);
-  calibrate.input_shape = {static_cast<int64_t>(calibration.size()), spec.input_channels, spec.resolution,
-                           spec.resolution};
-  const OnnxRuntimeResult calibrated = RunInOnnxRuntime({calibrate}, 1).at(0);
-  fs::remove(calibration_path);
-  std::map<std::string, TensorRange> ranges;
-  for (const auto& [name, range] : calibrated.ranges) ranges[name] = {range.first, range.second};
-  const auto [input_min, input_max] = std::minmax_element(calibrate.input.begin(), calibrate.input.end());
-  ranges[fp32.graph().input(0).name()] = {*input_min, *input_max};
+  say(fmt::format("calibrating on {} {} in ONNX Runtime", o.calibration_images,
+                  o.untrained ? "random inputs" : "training images"));
+  int64_t count = 0;
+  std::vector<float> inputs = CalibrationInputs(o, source, train, &count);
+  report.calibration_images = count;
+  const std::map<std::string, TensorRange> ranges =
+      Calibrate(fp32, std::move(inputs), {count, spec.input_channels, spec.resolution, spec.resolution},
+                o.calibration_percentile, staging.path() + "/calibration.onnx");
   Int8Options int8_options;
   int8_options.per_channel_weights = o.per_channel_weights;
   WriteOnnxModel(BuildInt8Model(fp32, ranges, int8_options), int8_path);
 
-  say(fmt::format("running both models over {} test images and timing them in ONNX Runtime", test.count()));
-  std::vector<int64_t> all(static_cast<size_t>(test.count()));
-  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
   OnnxRuntimeJob job;
-  job.input = Inputs(batcher_test, all);
-  job.input_shape = {test.count(), spec.input_channels, spec.resolution, spec.resolution};
-  job.batch = 256;
+  job.input_shape = {1, spec.input_channels, spec.resolution, spec.resolution};
+  if (!o.untrained) {
+    say(fmt::format("running both models over {} test images and timing them in ONNX Runtime", test->count()));
+    std::vector<int64_t> all(static_cast<size_t>(test->count()));
+    for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
+    job.input = Inputs(ImageBatcher(*test, Contract(source)), all);
+    job.input_shape[0] = test->count();
+    job.batch = 256;
+  } else {
+    say("timing both models in ONNX Runtime");
+  }
   job.timing_runs = o.timing_runs;
   job.warmup_runs = 20;
   OnnxRuntimeJob job_int8 = job;
   job.model_path = fp32_path;
   job_int8.model_path = int8_path;
   const std::vector<OnnxRuntimeResult> runs = RunInOnnxRuntime({job, job_int8}, o.threads);
-  const int64_t k = static_cast<int64_t>(classes.size());
-  const std::vector<int> fp32_predicted = Predictions(runs[0].output, k), int8_predicted = Predictions(runs[1].output, k);
-  report.test_images = test.count();
-  report.fp32 = {Top1(fp32_predicted, test), runs[0].median_ms, static_cast<int64_t>(fs::file_size(fp32_path))};
-  report.int8 = {Top1(int8_predicted, test), runs[1].median_ms, static_cast<int64_t>(fs::file_size(int8_path))};
-  int64_t agree = 0;
-  for (size_t i = 0; i < fp32_predicted.size(); ++i) agree += fp32_predicted[i] == int8_predicted[i];
-  report.top1_agreement = 100.0 * static_cast<double>(agree) / static_cast<double>(fp32_predicted.size());
+  report.fp32 = {0, runs[0].median_ms, static_cast<int64_t>(fs::file_size(fp32_path))};
+  report.int8 = {0, runs[1].median_ms, static_cast<int64_t>(fs::file_size(int8_path))};
+  if (!o.untrained) {
+    const int64_t k = spec.layers.back().out_channels;
+    const std::vector<int> fp32_predicted = Predictions(runs[0].output, k);
+    const std::vector<int> int8_predicted = Predictions(runs[1].output, k);
+    report.test_images = test->count();
+    report.fp32.test_top1 = Top1(fp32_predicted, *test);
+    report.int8.test_top1 = Top1(int8_predicted, *test);
+    int64_t agree = 0;
+    for (size_t i = 0; i < fp32_predicted.size(); ++i) agree += fp32_predicted[i] == int8_predicted[i];
+    report.top1_agreement = 100.0 * static_cast<double>(agree) / static_cast<double>(fp32_predicted.size());
+  }
 
-  auto figures = [](const ModelFigures& f) {
-    return nlohmann::json{{"test_top1", f.test_top1}, {"latency_ms", f.latency_ms}, {"file_bytes", f.file_bytes}};
-  };
-  const nlohmann::json json = {
-      {"space", report.space},
-      {"arch", report.arch},
-      {"weights", fs::absolute(o.weights_folder).string()},
-      {"test_images", report.test_images},
-      {"libtorch_fp32", {{"test_top1", report.libtorch_test_top1}}},
-      {"onnxruntime_fp32", figures(report.fp32)},
-      {"onnxruntime_int8", figures(report.int8)},
-      {"int8_fp32_top1_agreement", report.top1_agreement},
-      {"latency", {{"runtime", "onnxruntime-node 1.30.0"}, {"batch", 1}, {"intra_op_threads", o.threads},
-                   {"timed_runs", o.timing_runs}, {"statistic", "median"}}},
-      {"quantization", {{"weights", o.per_channel_weights ? "int8, symmetric, per output channel"
-                                                          : "int8, symmetric, per tensor"},
-                        {"activations", "uint8, asymmetric, per tensor"},
-                        {"calibration", o.calibration_percentile > 0
-                                            ? fmt::format("percentile {}", o.calibration_percentile)
-                                            : std::string("min-max")},
-                        {"calibration_images", calibration.size()},
-                        {"calibration_seed", o.calibration_seed}}},
-      {"edgenas_version", EDGENAS_VERSION}};
-  WriteFileAtomically(staging + "/report.json", json.dump(2) + "\n");
-  WriteFileAtomically(staging + "/report.md", ReportMarkdown(report));
-  if (!o.arch_json.empty()) WriteFileAtomically(staging + "/arch.json", o.arch_json);
-  fs::rename(staging, o.out_folder);
-  cleanup.path.clear();
+  WriteFileAtomically(staging.path() + "/report.json", ReportJson(o, report).dump(2) + "\n");
+  WriteFileAtomically(staging.path() + "/report.md", ReportMarkdown(report));
+  if (!o.arch_json.empty()) WriteFileAtomically(staging.path() + "/arch.json", o.arch_json);
+  staging.Commit();
   return report;
 }
 

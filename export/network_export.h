@@ -21,6 +21,13 @@ namespace edgenas {
 
 struct ExportOptions {
   std::string weights_folder;  // a finished `edgenas train` folder (weights.pt, metrics.json)
+  // Or, with `untrained`, a freshly initialised network of `space` and `arch`
+  // (seeded), for timing the exact network on a device: it is calibrated on
+  // random inputs and no accuracy is measured. With a weights folder, `space`
+  // and `arch` may be given to check that the weights are that network's.
+  bool untrained = false;
+  std::string space, arch;
+  uint64_t weights_seed = 0;
   std::string out_folder;      // created; must not exist yet
   int calibration_images = 1000;  // from the training split, seeded
   uint64_t calibration_seed = 0;
@@ -42,6 +49,7 @@ struct ModelFigures {
 
 struct ExportReport {
   std::string space, arch;
+  bool trained = true;  // false: no accuracy was measured (the figures below are 0)
   double libtorch_test_top1 = 0;  // from metrics.json
   ModelFigures fp32, int8;
   double top1_agreement = 0;      // percent of test images where int8 and fp32 pick the same class
@@ -52,9 +60,11 @@ struct ExportReport {
   int64_t calibration_images = 0;
 };
 
-// Throws Error for weights of another network (named tensor by tensor), a
-// missing or unfinished training folder, or an output folder that exists.
-ExportReport ExportNetwork(const ExportOptions& options, const ImageDataset& train, const ImageDataset& test,
+// `train` and `test` are the images (null for an untrained network). Throws
+// Error for weights of another network (named tensor by tensor), a missing or
+// unfinished training folder, a space or arch other than the weights', or an
+// output folder that exists.
+ExportReport ExportNetwork(const ExportOptions& options, const ImageDataset* train, const ImageDataset* test,
                            const std::function<void(const std::string&)>& progress = {});
 
 }  // namespace edgenas

@@ -102,7 +102,7 @@ std::vector<float> FloatsOf(const onnx::TensorProto& t) {
 TEST_F(NetworkExport, Int8AndFp32RunInOnnxRuntimeAsTrained) {
   const ImageDataset train = Train(), test = Test();
   const ExportOptions o = Options("export");
-  const ExportReport r = ExportNetwork(o, train, test);
+  const ExportReport r = ExportNetwork(o, &train, &test);
   // The fp32 model is the trained network: LibTorch's test accuracy.
   EXPECT_NEAR(r.fp32.test_top1, metrics_->test_top1, 0.5 + 1e-9);  // one image of 200
   EXPECT_GT(r.fp32.test_top1, 90.0);
@@ -175,19 +175,59 @@ TEST_F(NetworkExport, RefusesAnotherNetworksWeightsAndAnExistingFolderLeavingNot
   WriteFileAtomically(other + "/metrics.json", metrics.dump());
   ExportOptions o = Options("refused");
   o.weights_folder = other;
-  EXPECT_EQ(testing::ErrorOf([&] { ExportNetwork(o, train, test); }),
+  EXPECT_EQ(testing::ErrorOf([&] { ExportNetwork(o, &train, &test); }),
             other + "/weights.pt: these weights are not this network's:\n"
                     "  s0_b0.depthwise.weight: shape [16, 1, 3, 3], but the network needs [16, 1, 5, 5]");
   EXPECT_TRUE(Siblings(o.out_folder).empty());
 
+  // A space or arch other than the weights'.
+  o = Options("other_space");
+  o.space = "fbnet";
+  EXPECT_EQ(testing::ErrorOf([&] { ExportNetwork(o, &train, &test); }),
+            *folder_ + "/weights: the weights are of a network of space 'mbv3_small_input', not 'fbnet'");
+  o = Options("other_arch");
+  o.arch = "r16-k77.573.35-e24.342.43-w24.32.64-s1.0.1-ah.r.h";
+  EXPECT_EQ(testing::ErrorOf([&] { ExportNetwork(o, &train, &test); }),
+            *folder_ + "/weights: the weights are of " + kArch + ", not of " + o.arch);
+  EXPECT_TRUE(Siblings(*folder_ + "/other_space").empty());
+  EXPECT_TRUE(Siblings(o.out_folder).empty());
+
   o = Options("exists");
   fs::create_directories(o.out_folder);
-  EXPECT_EQ(testing::ErrorOf([&] { ExportNetwork(o, train, test); }),
+  EXPECT_EQ(testing::ErrorOf([&] { ExportNetwork(o, &train, &test); }),
             o.out_folder + " exists; export into a new folder");
   o = Options("none");
   o.weights_folder = *folder_ + "/missing";
-  EXPECT_EQ(testing::ErrorOf([&] { ExportNetwork(o, train, test); }),
+  EXPECT_EQ(testing::ErrorOf([&] { ExportNetwork(o, &train, &test); }),
             *folder_ + "/missing: no finished training (weights.pt and metrics.json from `edgenas train`)");
+}
+
+// --weights none: an ImageNet-size network nobody trained here, exported so
+// that it can be timed on a device; labelled untrained, with no accuracy.
+TEST_F(NetworkExport, UntrainedNetworkExportsForTimingLabelledAsSuch) {
+  ExportOptions o = Options("untrained");
+  o.untrained = true;
+  o.weights_folder.clear();
+  o.space = "proxylessnas_mobile";
+  o.arch = "012500452633021036662";
+  o.calibration_images = 2;
+  o.timing_runs = 2;
+  const ExportReport r = ExportNetwork(o, nullptr, nullptr);
+  EXPECT_FALSE(r.trained);
+  EXPECT_GT(r.int8.latency_ms, 0.0);
+  // Large networks meet the size aim: int8 under 30% of fp32.
+  EXPECT_LT(static_cast<double>(r.int8.file_bytes), 0.3 * static_cast<double>(r.fp32.file_bytes));
+  for (const char* file : {"model_fp32.onnx", "model_int8.onnx"}) {
+    onnx::ModelProto model;
+    ASSERT_TRUE(model.ParseFromString(ReadFile(o.out_folder + "/" + file)));
+    std::map<std::string, std::string> meta;
+    for (const auto& entry : model.metadata_props()) meta[entry.key()] = entry.value();
+    EXPECT_EQ(meta["weights"], "untrained: a fresh initialisation, for timing only") << file;
+    EXPECT_EQ(meta["class_names"].substr(0, 9), "[\"0\",\"1\",") << file;
+  }
+  const nlohmann::json report = nlohmann::json::parse(ReadFile(o.out_folder + "/report.json"));
+  EXPECT_TRUE(report["onnxruntime_int8"]["test_top1"].is_null());
+  EXPECT_NE(ReadFile(o.out_folder + "/report.md").find("No accuracy was measured."), std::string::npos);
 }
 
 }  // namespace
