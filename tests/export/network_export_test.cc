@@ -14,11 +14,13 @@
 #include <onnx/onnx_pb.h>
 
 #include "common/file_util.h"
+#include "export/onnx_in_libtorch.h"
 #include "runtime/onnx_runtime.h"
 #include "space/space_loader.h"
 #include "test_util.h"
 #include "train/bars_dataset.h"
 #include "train/classifier_training.h"
+#include "train/image_batches.h"
 
 namespace edgenas {
 namespace {
@@ -162,6 +164,46 @@ TEST_F(NetworkExport, Int8AndFp32RunInOnnxRuntimeAsTrained) {
   // stages 0 and 2, two convs each; the head conv and the classifier.
   EXPECT_EQ(convs, 1 + 7 * 3 + 4 * 2 + 2);
   EXPECT_GT(quantize_nodes, convs);
+}
+
+// The exported files run in a second implementation, node by node in
+// LibTorch with QuantizeLinear and DequantizeLinear as the ONNX spec defines
+// them, and give ONNX Runtime's logits: fp32 to float rounding, int8 up to a
+// quantization step flipped at a rounding boundary.
+TEST_F(NetworkExport, OnnxRuntimeRunsTheFilesAsTheOnnxSpecDefinesThem) {
+  const ImageDataset train = Train(), test = Test();
+  const ExportOptions o = Options("spec");
+  ExportNetwork(o, &train, &test);
+  const nlohmann::json metrics = nlohmann::json::parse(ReadFile(*folder_ + "/weights/metrics.json"));
+  InputContract contract;
+  contract.channels = 1;
+  contract.resolution = 16;
+  contract.mean = metrics["input"]["mean"].get<std::vector<float>>();
+  contract.std = metrics["input"]["std"].get<std::vector<float>>();
+  std::vector<int64_t> all(static_cast<size_t>(test.count()));
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
+  const torch::Tensor x = ImageBatcher(test, contract).Images(all, nullptr, nullptr).contiguous();
+  for (const std::string file : {"model_fp32.onnx", "model_int8.onnx"}) {
+    SCOPED_TRACE(file);
+    onnx::ModelProto model;
+    ASSERT_TRUE(model.ParseFromString(ReadFile(o.out_folder + "/" + file)));
+    const torch::Tensor ours = RunOnnxInLibTorch(model, x);
+    OnnxRuntimeJob job;
+    job.model_path = o.out_folder + "/" + file;
+    job.input.assign(x.data_ptr<float>(), x.data_ptr<float>() + x.numel());
+    job.input_shape = {x.size(0), x.size(1), x.size(2), x.size(3)};
+    const OnnxRuntimeResult ort = RunInOnnxRuntime({job}, 1).at(0);
+    const torch::Tensor theirs = torch::from_blob(const_cast<float*>(ort.output.data()), ours.sizes());
+    const double scale = ours.abs().max().item<double>();
+    const double agreement = ours.argmax(1).eq(theirs.argmax(1)).to(torch::kDouble).mean().item<double>();
+    if (file == "model_fp32.onnx") {
+      EXPECT_LT((ours - theirs).abs().max().item<double>(), 1e-4 * std::max(1.0, scale));
+      EXPECT_EQ(agreement, 1.0);
+    } else {
+      EXPECT_LT((ours - theirs).abs().mean().item<double>(), 0.005 * std::max(1.0, scale));
+      EXPECT_GE(agreement, 0.99);
+    }
+  }
 }
 
 TEST_F(NetworkExport, RefusesAnotherNetworksWeightsAndAnExistingFolderLeavingNothing) {
