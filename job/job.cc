@@ -17,6 +17,13 @@
 namespace edgenas {
 
 Job::Job(Recipe recipe) : recipe_(std::move(recipe)) {
+  if (recipe_.export_settings) {
+    const SourceLocation& at = recipe_.export_settings->location;
+    warnings_.push_back(fmt::format(
+        "{}:{}:{}: the export section is not run by the search yet; train the winner with `edgenas train` and "
+        "export it with `edgenas export` (docs/export.md)",
+        at.file, at.line, at.column));
+  }
   LoadSpace();
   CompileDeviceMetrics();
   LoadPredictor();
