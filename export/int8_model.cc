@@ -10,6 +10,7 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include "common/error.h"
+#include "export/onnx_graph.h"
 
 namespace edgenas {
 
@@ -40,32 +41,32 @@ struct GraphIndex {
 
 bool IsPassThrough(const std::string& op) { return op == "Reshape" || op == "Transpose" || op == "Flatten"; }
 
-// Relu and Clip nodes folded into the Conv before them: they are the Conv
-// output's only consumer.
-std::set<int> FoldedActivations(const onnx::GraphProto& g, const GraphIndex& index) {
-  std::set<int> folded;
-  for (int i = 0; i < g.node_size(); ++i) {
-    const onnx::NodeProto& node = g.node(i);
-    if (node.op_type() != "Relu" && node.op_type() != "Clip") continue;
-    const auto producer = index.producer.find(node.input(0));
-    if (producer == index.producer.end() || g.node(producer->second).op_type() != "Conv") continue;
-    if (index.consumers.at(node.input(0)).size() == 1) folded.insert(i);
-  }
-  return folded;
-}
+// Relu and Clip nodes folded into the Conv before them (they are the Conv
+// output's only consumer), both ways round.
+struct FoldedActivations {
+  std::set<int> activations;            // node indices of the folded Relu/Clip
+  std::map<int, int> activation_of_conv;  // Conv node -> its folded activation node
 
-// Whether node i's output is a calibrated quantization point.
-bool QuantizesOutput(const onnx::GraphProto& g, const GraphIndex& index, const std::set<int>& folded, int i) {
+  FoldedActivations(const onnx::GraphProto& g, const GraphIndex& index) {
+    for (int i = 0; i < g.node_size(); ++i) {
+      const onnx::NodeProto& node = g.node(i);
+      if (node.op_type() != "Relu" && node.op_type() != "Clip") continue;
+      const auto producer = index.producer.find(node.input(0));
+      if (producer == index.producer.end() || g.node(producer->second).op_type() != "Conv") continue;
+      if (index.consumers.at(node.input(0)).size() != 1) continue;
+      activations.insert(i);
+      activation_of_conv[producer->second] = i;
+    }
+  }
+};
+
+// Whether node i's output is a calibrated quantization point. A Conv whose
+// activation is folded is quantized at the activation's output instead.
+bool QuantizesOutput(const onnx::GraphProto& g, const GraphIndex& index, const FoldedActivations& folded, int i) {
   const onnx::NodeProto& node = g.node(i);
   const std::string& op = node.op_type();
   if (index.graph_outputs.count(node.output(0)) != 0) return false;  // the logits stay float
-  if (op == "Conv") {
-    // A Conv whose activation is folded is quantized at the activation's output.
-    const std::vector<int>& consumers = index.consumers.count(node.output(0)) != 0
-                                            ? index.consumers.at(node.output(0))
-                                            : std::vector<int>{};
-    return !(consumers.size() == 1 && folded.count(consumers[0]) != 0);
-  }
+  if (op == "Conv") return folded.activation_of_conv.count(i) == 0;
   return op == "Relu" || op == "Clip" || op == "Add" || op == "Mul" || op == "GlobalAveragePool" || op == "Gemm";
 }
 
@@ -74,38 +75,13 @@ class Int8GraphWriter {
   Int8GraphWriter(onnx::GraphProto* g, bool per_channel) : g_(g), per_channel_(per_channel) {}
 
   onnx::NodeProto* Node(const std::string& op, const std::vector<std::string>& inputs, const std::string& output) {
-    onnx::NodeProto* node = g_->add_node();
-    node->set_op_type(op);
-    node->set_name(output);
-    for (const std::string& in : inputs) node->add_input(in);
-    node->add_output(output);
-    return node;
-  }
-
-  std::string FloatInitializer(const std::string& name, const std::vector<int64_t>& dims, const std::vector<float>& v) {
-    onnx::TensorProto* t = g_->add_initializer();
-    t->set_name(name);
-    t->set_data_type(onnx::TensorProto::FLOAT);
-    for (int64_t d : dims) t->add_dims(d);
-    for (float x : v) t->add_float_data(x);
-    return name;
-  }
-
-  template <typename T>
-  std::string IntInitializer(const std::string& name, int type, const std::vector<int64_t>& dims,
-                             const std::vector<T>& v) {
-    onnx::TensorProto* t = g_->add_initializer();
-    t->set_name(name);
-    t->set_data_type(type);
-    for (int64_t d : dims) t->add_dims(d);
-    t->set_raw_data(std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T)));
-    return name;
+    return AddNode(g_, op, inputs, output);
   }
 
   // t -> QuantizeLinear -> DequantizeLinear -> t.dq
   std::string QuantizeDequantize(const std::string& t, const ActivationQuantization& q) {
-    const std::string scale = FloatInitializer(t + ".scale", {}, {q.scale});
-    const std::string zero = IntInitializer<uint8_t>(t + ".zero_point", onnx::TensorProto::UINT8, {}, {q.zero_point});
+    const std::string scale = AddInitializer(g_, t + ".scale", {}, std::vector<float>{q.scale});
+    const std::string zero = AddInitializer(g_, t + ".zero_point", {}, std::vector<uint8_t>{q.zero_point});
     Node("QuantizeLinear", {t, scale, zero}, t + ".q");
     Node("DequantizeLinear", {t + ".q", scale, zero}, t + ".dq");
     return t + ".dq";
@@ -135,15 +111,15 @@ class Int8GraphWriter {
       }
     }
     const std::vector<int64_t> dims(w.dims().begin(), w.dims().end());
-    IntInitializer<int8_t>(w.name() + ".int8", onnx::TensorProto::INT8, dims, q);
+    AddInitializer(g_, w.name() + ".int8", dims, q);
     const std::string inputs[] = {w.name() + ".int8", w.name() + ".scale", w.name() + ".zero_point"};
     if (per_channel_) {
-      FloatInitializer(inputs[1], {out}, *scales);
-      IntInitializer<int8_t>(inputs[2], onnx::TensorProto::INT8, {out}, std::vector<int8_t>(static_cast<size_t>(out), 0));
-      Axis0(Node("DequantizeLinear", {inputs[0], inputs[1], inputs[2]}, w.name() + ".dq"));
+      AddInitializer(g_, inputs[1], {out}, *scales);
+      AddInitializer(g_, inputs[2], {out}, std::vector<int8_t>(static_cast<size_t>(out), 0));
+      SetAttribute(Node("DequantizeLinear", {inputs[0], inputs[1], inputs[2]}, w.name() + ".dq"), "axis", int64_t{0});
     } else {
-      FloatInitializer(inputs[1], {}, {scales->at(0)});
-      IntInitializer<int8_t>(inputs[2], onnx::TensorProto::INT8, {}, std::vector<int8_t>{0});
+      AddInitializer(g_, inputs[1], {}, std::vector<float>{scales->at(0)});
+      AddInitializer(g_, inputs[2], {}, std::vector<int8_t>{0});
       Node("DequantizeLinear", {inputs[0], inputs[1], inputs[2]}, w.name() + ".dq");
     }
     return w.name() + ".dq";
@@ -160,31 +136,16 @@ class Int8GraphWriter {
                                     std::numeric_limits<int32_t>::max());
     }
     const int64_t n = static_cast<int64_t>(values.size());
-    IntInitializer<int32_t>(b.name() + ".int32", onnx::TensorProto::INT32, {n}, q);
-    FloatInitializer(b.name() + ".scale", {n}, scales);
+    AddInitializer(g_, b.name() + ".int32", {n}, q);
+    AddInitializer(g_, b.name() + ".scale", {n}, scales);
     // No zero point: it defaults to 0, and 4 bytes a channel are a tenth of a
     // small network's int8 file.
-    Axis0(Node("DequantizeLinear", {b.name() + ".int32", b.name() + ".scale"}, b.name() + ".dq"));
+    SetAttribute(Node("DequantizeLinear", {b.name() + ".int32", b.name() + ".scale"}, b.name() + ".dq"), "axis",
+                 int64_t{0});
     return b.name() + ".dq";
   }
 
  private:
-  static std::vector<float> FloatValues(const onnx::TensorProto& t) {
-    EDGENAS_ASSERT(t.data_type() == onnx::TensorProto::FLOAT);
-    if (!t.raw_data().empty()) {
-      std::vector<float> v(t.raw_data().size() / sizeof(float));
-      std::memcpy(v.data(), t.raw_data().data(), v.size() * sizeof(float));
-      return v;
-    }
-    return {t.float_data().begin(), t.float_data().end()};
-  }
-  static void Axis0(onnx::NodeProto* node) {
-    onnx::AttributeProto* a = node->add_attribute();
-    a->set_name("axis");
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(0);
-  }
-
   onnx::GraphProto* g_;
   bool per_channel_;
 };
@@ -205,7 +166,7 @@ ActivationQuantization QuantizeRange(const TensorRange& range) {
 std::vector<std::string> CalibrationTensors(const onnx::ModelProto& fp32) {
   const onnx::GraphProto& g = fp32.graph();
   const GraphIndex index(g);
-  const std::set<int> folded = FoldedActivations(g, index);
+  const FoldedActivations folded(g, index);
   std::vector<std::string> tensors = {g.input(0).name()};
   for (int i = 0; i < g.node_size(); ++i) {
     if (QuantizesOutput(g, index, folded, i)) tensors.push_back(g.node(i).output(0));
@@ -233,7 +194,7 @@ onnx::ModelProto BuildInt8Model(const onnx::ModelProto& fp32, const std::map<std
                                 const Int8Options& options) {
   const onnx::GraphProto& source = fp32.graph();
   const GraphIndex index(source);
-  const std::set<int> folded = FoldedActivations(source, index);
+  const FoldedActivations folded(source, index);
 
   onnx::ModelProto model = fp32;
   onnx::GraphProto* graph = model.mutable_graph();
@@ -244,7 +205,7 @@ onnx::ModelProto BuildInt8Model(const onnx::ModelProto& fp32, const std::map<std
   std::set<std::string> replaced;
   for (int i = 0; i < source.node_size(); ++i) {
     const onnx::NodeProto& node = source.node(i);
-    if (node.op_type() == "Conv" || node.op_type() == "Gemm" || folded.count(i) != 0) {
+    if (node.op_type() == "Conv" || node.op_type() == "Gemm" || folded.activations.count(i) != 0) {
       for (int k = 1; k < node.input_size(); ++k) replaced.insert(node.input(k));
     }
   }
@@ -266,19 +227,14 @@ onnx::ModelProto BuildInt8Model(const onnx::ModelProto& fp32, const std::map<std
 
   quantize(source.input(0).name(), calibrated(source.input(0).name()));
   for (int i = 0; i < source.node_size(); ++i) {
-    if (folded.count(i) != 0) continue;
+    if (folded.activations.count(i) != 0) continue;
     onnx::NodeProto node = source.node(i);
     const std::string& op = node.op_type();
-    bool activation_folded = false;
-    if (op == "Conv") {
-      const std::vector<int>& consumers = index.consumers.count(node.output(0)) != 0
-                                              ? index.consumers.at(node.output(0))
-                                              : std::vector<int>{};
-      if (consumers.size() == 1 && folded.count(consumers[0]) != 0) {
-        node.set_output(0, source.node(consumers[0]).output(0));  // the activation's output, now the Conv's
-        node.set_name(node.output(0));
-        activation_folded = true;
-      }
+    const auto activation = folded.activation_of_conv.find(i);
+    const bool activation_folded = activation != folded.activation_of_conv.end();
+    if (activation_folded) {
+      node.set_output(0, source.node(activation->second).output(0));  // the activation's output, now the Conv's
+      node.set_name(node.output(0));
     }
     const int data_inputs = (op == "Conv" || op == "Gemm") ? 1 : node.input_size();
     for (int k = 0; k < data_inputs; ++k) {

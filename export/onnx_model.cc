@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "export/onnx_graph.h"
 
 namespace edgenas {
 
@@ -20,30 +21,10 @@ class GraphWriter {
   explicit GraphWriter(onnx::GraphProto* graph) : graph_(graph) {}
 
   std::string Initializer(const std::string& name, const std::vector<int64_t>& dims, const std::vector<float>& values) {
-    onnx::TensorProto* t = graph_->add_initializer();
-    t->set_name(name);
-    t->set_data_type(onnx::TensorProto::FLOAT);
-    for (int64_t d : dims) t->add_dims(d);
-    t->set_raw_data(std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
-    return name;
+    return AddInitializer(graph_, name, dims, values);
   }
-
-  std::string Int64Initializer(const std::string& name, const std::vector<int64_t>& values) {
-    onnx::TensorProto* t = graph_->add_initializer();
-    t->set_name(name);
-    t->set_data_type(onnx::TensorProto::INT64);
-    t->add_dims(static_cast<int64_t>(values.size()));
-    for (int64_t v : values) t->add_int64_data(v);
-    return name;
-  }
-
   onnx::NodeProto* Node(const std::string& op, const std::vector<std::string>& inputs, const std::string& output) {
-    onnx::NodeProto* node = graph_->add_node();
-    node->set_op_type(op);
-    node->set_name(output);
-    for (const std::string& input : inputs) node->add_input(input);
-    node->add_output(output);
-    return node;
+    return AddNode(graph_, op, inputs, output);
   }
 
   // x -> conv (weights and bias from `conv`), named `name`.
@@ -52,10 +33,10 @@ class GraphWriter {
     const std::string w = Initializer(name + ".weight", conv.weight.shape, conv.weight.values);
     const std::string b = Initializer(name + ".bias", {static_cast<int64_t>(conv.bias.size())}, conv.bias);
     onnx::NodeProto* node = Node("Conv", {x, w, b}, name);
-    Ints(node, "kernel_shape", {kernel, kernel});
-    Ints(node, "strides", {stride, stride});
-    Ints(node, "pads", {kernel / 2, kernel / 2, kernel / 2, kernel / 2});
-    Int(node, "group", groups);
+    SetAttribute(node, "kernel_shape", std::vector<int64_t>{kernel, kernel});
+    SetAttribute(node, "strides", std::vector<int64_t>{stride, stride});
+    SetAttribute(node, "pads", std::vector<int64_t>{kernel / 2, kernel / 2, kernel / 2, kernel / 2});
+    SetAttribute(node, "group", int64_t{groups});
     return name;
   }
 
@@ -78,41 +59,25 @@ class GraphWriter {
   // torch's hardsigmoid: relu6(x + 3) / 6 = clip(x / 6 + 1/2, 0, 1).
   std::string HardSigmoid(const std::string& x, const std::string& name) {
     onnx::NodeProto* node = Node("HardSigmoid", {x}, name);
-    Float(node, "alpha", 1.0f / 6.0f);
-    Float(node, "beta", 0.5f);
+    SetAttribute(node, "alpha", 1.0f / 6.0f);
+    SetAttribute(node, "beta", 0.5f);
     return name;
   }
 
   // FBNet's shuffle: [N, g, C/g, H, W] -> [N, C/g, g, H, W], as a Reshape,
   // Transpose and Reshape (a 0 in a Reshape shape copies that input dimension).
   std::string ChannelShuffle(const std::string& x, int groups, int channels, int size) {
-    const std::string split = Int64Initializer(x + ".shuffle.split_shape", {0, groups, channels / groups, size, size});
-    const std::string merged = Int64Initializer(x + ".shuffle.merged_shape", {0, channels, size, size});
+    const std::string split = AddInitializer(graph_, x + ".shuffle.split_shape", {5},
+                                             std::vector<int64_t>{0, groups, channels / groups, size, size});
+    const std::string merged =
+        AddInitializer(graph_, x + ".shuffle.merged_shape", {4}, std::vector<int64_t>{0, channels, size, size});
     Node("Reshape", {x, split}, x + ".shuffle.split");
-    Ints(Node("Transpose", {x + ".shuffle.split"}, x + ".shuffle.transposed"), "perm", {0, 2, 1, 3, 4});
+    SetAttribute(Node("Transpose", {x + ".shuffle.split"}, x + ".shuffle.transposed"), "perm",
+                 std::vector<int64_t>{0, 2, 1, 3, 4});
     return Node("Reshape", {x + ".shuffle.transposed", merged}, x + ".shuffle")->output(0);
   }
 
  private:
-  static void Ints(onnx::NodeProto* node, const char* name, const std::vector<int64_t>& values) {
-    onnx::AttributeProto* a = node->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INTS);
-    for (int64_t v : values) a->add_ints(v);
-  }
-  static void Int(onnx::NodeProto* node, const char* name, int64_t value) {
-    onnx::AttributeProto* a = node->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(value);
-  }
-  static void Float(onnx::NodeProto* node, const char* name, float value) {
-    onnx::AttributeProto* a = node->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::FLOAT);
-    a->set_f(value);
-  }
-
   onnx::GraphProto* graph_;
 };
 
@@ -150,10 +115,7 @@ std::string WriteLayer(GraphWriter& g, const LayerSpec& s, const FoldedLayer& f,
       const std::string b =
           g.Initializer(s.name + ".bias", {static_cast<int64_t>(f.linear.bias.size())}, f.linear.bias);
       onnx::NodeProto* gemm = g.Node("Gemm", {flat, w, b}, s.name + ".gemm");
-      onnx::AttributeProto* trans_b = gemm->add_attribute();
-      trans_b->set_name("transB");
-      trans_b->set_type(onnx::AttributeProto::INT);
-      trans_b->set_i(1);
+      SetAttribute(gemm, "transB", int64_t{1});
       return gemm->output(0);
     }
   }

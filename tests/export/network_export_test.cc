@@ -14,6 +14,7 @@
 #include <onnx/onnx_pb.h>
 
 #include "common/file_util.h"
+#include "export/onnx_graph.h"
 #include "export/onnx_in_libtorch.h"
 #include "runtime/onnx_runtime.h"
 #include "space/space_loader.h"
@@ -94,13 +95,6 @@ const onnx::TensorProto* FindInitializer(const onnx::GraphProto& g, const std::s
   return nullptr;
 }
 
-std::vector<float> FloatsOf(const onnx::TensorProto& t) {
-  if (t.raw_data().empty()) return {t.float_data().begin(), t.float_data().end()};
-  std::vector<float> v(t.raw_data().size() / 4);
-  std::memcpy(v.data(), t.raw_data().data(), t.raw_data().size());
-  return v;
-}
-
 TEST_F(NetworkExport, Int8AndFp32RunInOnnxRuntimeAsTrained) {
   const ImageDataset train = Train(), test = Test();
   const ExportOptions o = Options("export");
@@ -139,7 +133,7 @@ TEST_F(NetworkExport, Int8AndFp32RunInOnnxRuntimeAsTrained) {
       ++quantize_nodes;
       const onnx::TensorProto* scale = FindInitializer(g, node.input(1));
       ASSERT_NE(scale, nullptr);
-      for (float s : FloatsOf(*scale)) EXPECT_TRUE(std::isfinite(s) && s > 0) << s;
+      for (float s : FloatValues(*scale)) EXPECT_TRUE(std::isfinite(s) && s > 0) << s;
     }
     if (node.op_type() != "Conv" && node.op_type() != "Gemm") continue;
     ++convs;
