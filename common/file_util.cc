@@ -170,4 +170,14 @@ std::string DataRoot() {
   return EDGENAS_SOURCE_DIR;
 }
 
+FreshFolder::FreshFolder(const std::string& prefix) : path_(prefix + "XXXXXX") {
+  EDGENAS_THROW_IF_NOT_FMT(::mkdtemp(path_.data()) != nullptr, "cannot create a folder like {}: {}", path_,
+                           std::strerror(errno));
+}
+
+FreshFolder::~FreshFolder() {
+  std::error_code ignored;
+  if (!keep_) std::filesystem::remove_all(path_, ignored);
+}
+
 }  // namespace edgenas

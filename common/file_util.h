@@ -33,6 +33,24 @@ class FolderLock {
   bool created_ = false;
 };
 
+// A new folder `<prefix>XXXXXX` of this process's own (mkdtemp: created
+// exclusively, mode 0700), removed whole with the object unless Keep() was
+// called. The one kind of folder edgenas removes whole.
+class FreshFolder {
+ public:
+  // Throws Error naming the folder and the system's reason.
+  explicit FreshFolder(const std::string& prefix);
+  ~FreshFolder();
+  FreshFolder(const FreshFolder&) = delete;
+  FreshFolder& operator=(const FreshFolder&) = delete;
+  const std::string& path() const { return path_; }
+  void Keep() { keep_ = true; }
+
+ private:
+  std::string path_;
+  bool keep_ = false;
+};
+
 // The most ReadFile reads: far more than any file edgenas reads (the largest
 // shipped one is under 1 MB), far less than what would exhaust memory.
 constexpr uintmax_t kMaxReadBytes = uintmax_t{256} << 20;

@@ -1,11 +1,8 @@
 #include "export/network_export.h"
 
-#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -231,34 +228,31 @@ nlohmann::json ReportJson(const ExportOptions& o, const ExportReport& r) {
           {"edgenas_version", EDGENAS_VERSION}};
 }
 
-// A new folder beside `out`, renamed to it by Commit; removed if never committed.
+// A fresh folder beside `out` (FreshFolder), renamed to it by Commit;
+// removed if never committed.
 class StagingFolder {
  public:
-  explicit StagingFolder(const std::string& out) : out_(out) {
-    EDGENAS_THROW_IF_NOT_FMT(!PathExists(out), "{} exists; export into a new folder", out);
-    if (fs::path(out).has_parent_path()) fs::create_directories(fs::path(out).parent_path());
-    path_ = out + ".partial-XXXXXX";
-    EDGENAS_THROW_IF_NOT_FMT(mkdtemp(path_.data()) != nullptr, "cannot create a folder beside {}: {}", out,
-                             std::strerror(errno));
+  explicit StagingFolder(const std::string& out) : out_(out), folder_(Prefix(out)) {
     const mode_t mask = umask(0);  // mkdtemp made it private; the output is as any folder the user creates
     umask(mask);
-    fs::permissions(path_, static_cast<fs::perms>(0777 & ~mask));
+    fs::permissions(folder_.path(), static_cast<fs::perms>(0777 & ~mask));
   }
-  ~StagingFolder() {
-    std::error_code ignored;
-    if (!committed_) fs::remove_all(path_, ignored);
-  }
-  StagingFolder(const StagingFolder&) = delete;
-  StagingFolder& operator=(const StagingFolder&) = delete;
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return folder_.path(); }
   void Commit() {
-    fs::rename(path_, out_);
-    committed_ = true;
+    fs::rename(folder_.path(), out_);
+    folder_.Keep();
   }
 
  private:
-  std::string out_, path_;
-  bool committed_ = false;
+  // Checks `out` is free and its parent exists, before the folder is made.
+  static std::string Prefix(const std::string& out) {
+    EDGENAS_THROW_IF_NOT_FMT(!PathExists(out), "{} exists; export into a new folder", out);
+    if (fs::path(out).has_parent_path()) fs::create_directories(fs::path(out).parent_path());
+    return out + ".partial-";
+  }
+
+  std::string out_;
+  FreshFolder folder_;
 };
 
 }  // namespace

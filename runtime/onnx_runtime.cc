@@ -38,25 +38,11 @@ bool NodeOnPath() {
   return false;
 }
 
-// A private folder for the request, inputs and outputs, removed with the object.
-class ScratchFolder {
- public:
-  ScratchFolder() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/edgenas-ort-XXXXXX";
-    EDGENAS_THROW_IF_NOT_FMT(mkdtemp(pattern.data()) != nullptr, "cannot create a folder like {}: {}", pattern,
-                             std::strerror(errno));
-    path_ = pattern;
-  }
-  ~ScratchFolder() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// A private folder for the request, inputs and outputs, removed after the run.
+std::string ScratchPrefix() {
+  const char* tmp = std::getenv("TMPDIR");
+  return std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/edgenas-ort-";
+}
 
 void WriteFloats(const std::string& path, const std::vector<float>& values) {
   std::ofstream out(path, std::ios::binary);
@@ -104,7 +90,7 @@ std::vector<OnnxRuntimeResult> RunInOnnxRuntime(const std::vector<OnnxRuntimeJob
   const std::string missing = OnnxRuntimeMissing();
   EDGENAS_THROW_IF_NOT_FMT(missing.empty(), "cannot run ONNX Runtime: {}", missing);
   EDGENAS_THROW_IF_NOT_FMT(threads >= 1, "ONNX Runtime threads = {}; must be at least 1", threads);
-  ScratchFolder scratch;
+  const FreshFolder scratch(ScratchPrefix());
   nlohmann::json request = {{"threads", threads}, {"models", nlohmann::json::array()}};
   std::vector<size_t> output_sizes;
   for (size_t i = 0; i < jobs.size(); ++i) {
