@@ -35,16 +35,20 @@ function readFloats(path) {
 
 const kBins = 2048;
 
-// Ranges from percentiles: pass 1 finds each output's min and max, pass 2
-// histograms it over them; the range becomes the (100 - p)th to pth
-// percentile. Fills result.percentile_ranges, which replace result.ranges.
-async function clipRangesToPercentile(session, spec, input, item, itemSize, n, result) {
-  const batch = spec.batch || 64;
+// The inputs as tensors of at most `batch` items each.
+function batchesOf(input, n, item, itemSize, batch) {
   const batches = [];
   for (let start = 0; start < n; start += batch) {
     const count = Math.min(batch, n - start);
     batches.push(new ort.Tensor('float32', input.subarray(start * itemSize, (start + count) * itemSize), [count, ...item]));
   }
+  return batches;
+}
+
+// Every output's range over all batches: [min, max]; or with a percentile p,
+// a second pass histograms each output over its [min, max] and the range
+// becomes its (100 - p)th to pth percentile.
+async function measureRanges(session, batches, percentile) {
   const ranges = {};
   for (const x of batches) {
     const outputs = await session.run({ [session.inputNames[0]]: x });
@@ -59,6 +63,8 @@ async function clipRangesToPercentile(session, spec, input, item, itemSize, n, r
       ranges[name] = r ? [Math.min(r[0], lo), Math.max(r[1], hi)] : [lo, hi];
     }
   }
+  if (!percentile) return ranges;
+
   const histograms = {};
   const counts = {};
   for (const name of session.outputNames) {
@@ -76,7 +82,8 @@ async function clipRangesToPercentile(session, spec, input, item, itemSize, n, r
       counts[name] += data.length;
     }
   }
-  const tail = (100 - spec.percentile) / 100;
+  const tail = (100 - percentile) / 100;
+  const clipped = {};
   for (const name of session.outputNames) {
     const [lo, hi] = ranges[name];
     const h = histograms[name];
@@ -86,8 +93,9 @@ async function clipRangesToPercentile(session, spec, input, item, itemSize, n, r
     while (first < kBins - 1 && below + h[first] <= cut) below += h[first++];
     let above = 0, last = kBins - 1;
     while (last > first && above + h[last] <= cut) above += h[last--];
-    result.percentile_ranges[name] = [lo + first * width, lo + (last + 1) * width];
+    clipped[name] = [lo + first * width, lo + (last + 1) * width];
   }
+  return clipped;
 }
 
 async function runModel(spec, threads) {
@@ -101,36 +109,18 @@ async function runModel(spec, threads) {
   const outputName = session.outputNames[0];
   const [n, ...item] = spec.input_shape;
   const itemSize = item.reduce((a, b) => a * b, 1);
-  const result = { output_shape: [], run_ms: [], median_ms: null, ranges: {}, percentile_ranges: {} };
+  const result = { output_shape: [], run_ms: [], median_ms: null, ranges: {} };
   const input = spec.input ? readFloats(spec.input) : new Float32Array(itemSize);
   if (input.length !== n * itemSize) throw new Error(`${spec.input}: ${input.length} floats, not ${n} x ${itemSize}`);
 
-  if (spec.output && spec.ranges && spec.percentile) {
-    await clipRangesToPercentile(session, spec, input, item, itemSize, n, result);
-  }
   if (spec.output) {
-    const batch = spec.batch || 64;
+    const batches = batchesOf(input, n, item, itemSize, spec.batch || 64);
+    if (spec.ranges) result.ranges = await measureRanges(session, batches, spec.percentile);
     const chunks = [];
     let classes = 0;
-    for (let start = 0; start < n; start += batch) {
-      const count = Math.min(batch, n - start);
-      const x = new ort.Tensor('float32', input.subarray(start * itemSize, (start + count) * itemSize), [count, ...item]);
-      const outputs = await session.run({ [inputName]: x });
-      const y = outputs[outputName];
+    for (const x of batches) {
+      const y = (await session.run({ [inputName]: x }))[outputName];
       classes = y.dims[1];
-      if (spec.ranges) {
-        for (const name of session.outputNames) {
-          const data = outputs[name].data;
-          let lo = Infinity, hi = -Infinity;
-          for (let i = 0; i < data.length; ++i) {
-            const v = data[i];
-            if (v < lo) lo = v;
-            if (v > hi) hi = v;
-          }
-          const r = result.ranges[name];
-          result.ranges[name] = r ? [Math.min(r[0], lo), Math.max(r[1], hi)] : [lo, hi];
-        }
-      }
       chunks.push(Buffer.from(y.data.buffer, y.data.byteOffset, y.data.byteLength));
     }
     fs.writeFileSync(spec.output, Buffer.concat(chunks));
@@ -148,8 +138,6 @@ async function runModel(spec, threads) {
     result.median_ms = median(result.run_ms);
   }
   await session.release();
-  if (spec.percentile) result.ranges = result.percentile_ranges;
-  delete result.percentile_ranges;
   return result;
 }
 
