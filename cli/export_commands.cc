@@ -11,9 +11,6 @@
 #include "cli/torch_commands.h"
 #include "common/file_util.h"
 #include "export/network_export.h"
-#include "space/space_loader.h"
-
-#include <nlohmann/json.hpp>
 
 namespace edgenas {
 
@@ -27,18 +24,10 @@ struct ExportCommandOptions {
 void Export(ExportCommandOptions& o) {
   ExportOptions& e = o.exporter;
   e.untrained = e.weights_folder == "none";
-  std::string space_name = e.space, arch = e.arch;
-  if (!e.untrained) {
-    const std::string metrics_path = e.weights_folder + "/metrics.json";
-    EDGENAS_THROW_IF_NOT_FMT(PathExists(metrics_path), "{}: no metrics.json; --weights takes a folder `edgenas train` "
-                             "finished, or none", e.weights_folder);
-    const nlohmann::json metrics = nlohmann::json::parse(ReadFile(metrics_path));
-    space_name = metrics.at("space").get<std::string>();
-    arch = metrics.at("arch").get<std::string>();
-  }
-  EDGENAS_THROW_IF_NOT_FMT(!space_name.empty() && !arch.empty(), "--weights none needs --space and --arch");
-  const SearchSpace space = LoadSpace(space_name);
-  e.arch_json = DescribeNetworkJson(space, space.Parse(arch), {}).dump(2) + "\n";
+  if (e.untrained) e.weights_folder.clear();
+  e.describe_network = [](const SearchSpace& space, const Genome& genome) {
+    return DescribeNetworkJson(space, genome, {}).dump(2) + "\n";
+  };
   ImageDataset train, test;
   if (!e.untrained) o.source.Load(&train, &test);
   ExportNetwork(e, e.untrained ? nullptr : &train, e.untrained ? nullptr : &test,

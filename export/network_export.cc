@@ -100,6 +100,7 @@ struct ExportSource {
   std::map<std::string, FloatTensor> state;
   std::string state_origin;  // where the state came from, for errors
   ModelDescription description;
+  std::string arch_json;  // ExportOptions::describe_network's text, if any
 };
 
 InputContract Contract(const ExportSource& source) {
@@ -133,6 +134,7 @@ ExportSource TrainedSource(const ExportOptions& o, const ImageDataset& test, Exp
                            metrics_path, fmt::join(classes, ","), fmt::join(test.class_names, ","));
   ExportSource source;
   source.spec = SpecWithClasses(space.Decode(genome), static_cast<int>(classes.size()));
+  if (o.describe_network) source.arch_json = o.describe_network(space, genome);
   source.state = ReadTorchStateDict(weights_path);
   source.state_origin = weights_path;
   source.description.mean = metrics.at("input").at("mean").get<std::vector<float>>();
@@ -150,6 +152,7 @@ ExportSource UntrainedSource(const ExportOptions& o, ExportReport* report) {
   report->trained = false;
   ExportSource source;
   source.spec = space.Decode(genome);
+  if (o.describe_network) source.arch_json = o.describe_network(space, genome);
   torch::manual_seed(o.weights_seed);
   Network net(source.spec);
   for (auto& [name, tensor] : NetworkStateDict(net)) source.state[name] = std::move(tensor);
@@ -325,7 +328,7 @@ ExportReport ExportNetwork(const ExportOptions& o, const ImageDataset* train, co
 
   WriteFileAtomically(staging.path() + "/report.json", ReportJson(o, report).dump(2) + "\n");
   WriteFileAtomically(staging.path() + "/report.md", ReportMarkdown(report));
-  if (!o.arch_json.empty()) WriteFileAtomically(staging.path() + "/arch.json", o.arch_json);
+  if (!source.arch_json.empty()) WriteFileAtomically(staging.path() + "/arch.json", source.arch_json);
   staging.Commit();
   return report;
 }

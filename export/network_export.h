@@ -16,6 +16,7 @@
 #include <string>
 
 #include "datasets/image_dataset.h"
+#include "space/search_space.h"
 
 namespace edgenas {
 
@@ -38,7 +39,8 @@ struct ExportOptions {
   bool per_channel_weights = true;
   int threads = 1;          // ONNX Runtime intra-op threads for the timings
   int timing_runs = 200;    // batch-1 runs timed per model, after 20 untimed
-  std::string arch_json;    // written as arch.json (the network, layer by layer)
+  // Written as arch.json: the network, layer by layer. May be empty (no arch.json).
+  std::function<std::string(const SearchSpace&, const Genome&)> describe_network;
 };
 
 struct ModelFigures {
