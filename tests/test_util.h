@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -88,4 +89,22 @@ inline std::vector<int> Repeat(const std::vector<int>& pattern, int times) {
   return out;
 }
 
+// "python3-torch is not installed ..." unless Debian's python3 imports torch; else "".
+inline std::string PythonTorchMissing() {
+  if (std::system("/usr/bin/python3 -c 'import torch' 2>/dev/null") == 0) return "";
+  return "python3-torch is not installed (setup.sh installs it)";
+}
+
 }  // namespace edgenas::testing
+
+// For a test that needs something setup.sh installs. `missing` says what is
+// missing, or is empty. In CI (CI is set), where it must be there, the test
+// fails; elsewhere it is skipped.
+#define EDGENAS_REQUIRE_INSTALLED(missing)                              \
+  do {                                                                  \
+    const std::string edgenas_missing_ = (missing);                     \
+    if (!edgenas_missing_.empty()) {                                    \
+      if (std::getenv("CI") != nullptr) FAIL() << edgenas_missing_;     \
+      GTEST_SKIP() << edgenas_missing_;                                 \
+    }                                                                   \
+  } while (0)

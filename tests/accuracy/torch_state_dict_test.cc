@@ -119,10 +119,7 @@ TEST(TorchStateDict, WrittenFilesReadBackExactly) {
 // Python reads them with torch.load(weights_only=True), the default since
 // torch 2.6, in the order written. torch::pickle_save's files fail there.
 TEST(TorchStateDict, PythonLoadsWrittenFilesWithWeightsOnly) {
-  if (std::system("/usr/bin/python3 -c 'import torch' 2>/dev/null") != 0) {
-    if (std::getenv("CI") != nullptr) FAIL() << "python3-torch is not installed (setup.sh installs it)";
-    GTEST_SKIP() << "python3-torch is not installed";
-  }
+  EDGENAS_REQUIRE_INSTALLED(testing::PythonTorchMissing());
   const std::string path = testing::UniqueTempPath("python.pt");
   WriteTorchStateDict(path, {{"b", {{2, 2}, {1.0f, 2.0f, 3.0f, 4.5f}}}, {"a", {{3}, {-1.0f, 0.5f, 0.25f}}}});
   const std::string command = "/usr/bin/python3 -c \"import torch; s = torch.load('" + path +

@@ -140,10 +140,9 @@ TEST(ImageDataset, ValidationSplitIsSeededDisjointAndWhole) {
 
 // The real Fashion-MNIST from Debian's dataset-fashion-mnist (setup.sh installs it).
 TEST(ImageDataset, ReadsDebiansFashionMnist) {
-  if (!PathExists(FashionMnistFolder())) {
-    if (std::getenv("CI") != nullptr) FAIL() << "dataset-fashion-mnist is not installed (setup.sh installs it)";
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  }
+  EDGENAS_REQUIRE_INSTALLED(PathExists(FashionMnistFolder())
+                                ? ""
+                                : "dataset-fashion-mnist is not installed (setup.sh installs it)");
   const ImageDataset test = ReadFashionMnist(FashionMnistFolder(), DatasetPart::kTest);
   ASSERT_EQ(test.count(), 10000);
   EXPECT_EQ(test.height, 28);

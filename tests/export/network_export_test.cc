@@ -52,13 +52,7 @@ class NetworkExport : public ::testing::Test {
     delete folder_;
     delete metrics_;
   }
-  void SetUp() override {
-    const std::string missing = OnnxRuntimeMissing();
-    if (!missing.empty()) {
-      if (std::getenv("CI") != nullptr) FAIL() << missing;
-      GTEST_SKIP() << missing;
-    }
-  }
+  void SetUp() override { EDGENAS_REQUIRE_INSTALLED(OnnxRuntimeMissing()); }
   static ImageDataset Train() { return Bars(320, 1); }
   static ImageDataset Test() { return Bars(200, 2); }
   static ExportOptions Options(const std::string& out) {

@@ -28,16 +28,6 @@ std::map<std::string, FloatTensor> StateOf(Network& net) {
   return state;
 }
 
-// In CI, ONNX Runtime missing is a failure (setup.sh installs it); elsewhere a skip.
-#define REQUIRE_ONNX_RUNTIME()                                                    \
-  do {                                                                            \
-    const std::string missing = OnnxRuntimeMissing();                             \
-    if (!missing.empty()) {                                                       \
-      if (std::getenv("CI") != nullptr) FAIL() << missing;                        \
-      GTEST_SKIP() << missing;                                                    \
-    }                                                                             \
-  } while (0)
-
 // A random network whose BatchNorm statistics are those of its inputs, as a
 // trained network's are, with random scales and shifts on top: every layer's
 // output is of order 1. (RandomNetwork's are not: with BN scales up to 8 over
@@ -66,7 +56,7 @@ Network TrainedLikeNetwork(const NetworkSpec& spec, uint64_t seed) {
 // network of every shipped space with random BatchNorm statistics (so the
 // fold changes every weight) on random inputs.
 TEST(OnnxExport, Fp32ModelComputesLibTorchsLogitsInOnnxRuntime) {
-  REQUIRE_ONNX_RUNTIME();
+  EDGENAS_REQUIRE_INSTALLED(OnnxRuntimeMissing());
   const std::string folder = testing::UniqueTempPath("onnx_fp32");
   fs::create_directories(folder);
   std::vector<std::string> names;

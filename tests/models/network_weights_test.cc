@@ -39,10 +39,7 @@ TEST(NetworkWeights, StateDictRoundTrips) {
 // Once-for-All, grouped 1x1 convs and the channel shuffle in FBNet, skip
 // convs in NAS-Bench-Macro and ProxylessNAS, stage choices in mbv3_small_input).
 TEST(NetworkWeights, PythonTorchComputesTheSameLogits) {
-  if (std::system("/usr/bin/python3 -c 'import torch' 2>/dev/null") != 0) {
-    if (std::getenv("CI") != nullptr) FAIL() << "python3-torch is not installed (setup.sh installs it)";
-    GTEST_SKIP() << "python3-torch is not installed";
-  }
+  EDGENAS_REQUIRE_INSTALLED(testing::PythonTorchMissing());
   const std::string folder = testing::UniqueTempPath("python_logits");
   fs::create_directories(folder);
   const std::vector<std::pair<std::string, std::string>> networks = {

@@ -190,10 +190,7 @@ TEST(ImageBatches, NormaliseResizeReplicateAndFlip) {
 
 // Python reads weights.pt with torch.load(weights_only=True).
 TEST_F(ClassifierTraining, PythonLoadsTheWeights) {
-  if (std::system("/usr/bin/python3 -c 'import torch' 2>/dev/null") != 0) {
-    if (std::getenv("CI") != nullptr) FAIL() << "python3-torch is not installed (setup.sh installs it)";
-    GTEST_SKIP() << "python3-torch is not installed";
-  }
+  EDGENAS_REQUIRE_INSTALLED(testing::PythonTorchMissing());
   ClassifierTrainingOptions o = SmallRun(folder_ + "/py");
   o.schedule.epochs = 1;
   TrainClassifier(space_, genome_, train_, test_, o);

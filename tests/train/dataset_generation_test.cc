@@ -190,10 +190,9 @@ TEST_F(DatasetFiles, ShardsMergeIntoTheWholeAndRepeatsAreRefused) {
 // Under mpirun (Open MPI, as root in CI): each rank trains its shard into its
 // own file and rank 0 joins them; the rows equal a single process's.
 TEST_F(DatasetFiles, MpirunRanksShardAndRankZeroMerges) {
-  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) {
-    if (std::getenv("CI") != nullptr) FAIL() << "mpirun is not installed (setup.sh installs openmpi-bin)";
-    GTEST_SKIP() << "mpirun is not installed";
-  }
+  EDGENAS_REQUIRE_INSTALLED(std::system("command -v mpirun >/dev/null 2>&1") == 0
+                                ? ""
+                                : "mpirun is not installed (setup.sh installs openmpi-bin)");
   WriteIdx();
   const std::string args = " dataset --space " + kTinySpace + " -n 4 --data " + folder_ +
                            "/idx --format idx --classes 2 --threads 1 2>/dev/null >/dev/null --out ";

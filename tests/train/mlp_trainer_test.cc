@@ -92,10 +92,7 @@ TEST(MlpTrainer, BeatsRidgeOnNasBenchMacro) {
 
 // Python's torch.load(weights_only=True) reads the files (Debian's python3-torch, which setup.sh installs).
 TEST(MlpTrainer, PythonTorchLoadsTheWeights) {
-  if (std::system("/usr/bin/python3 -c 'import torch' 2>/dev/null") != 0) {
-    if (std::getenv("CI") != nullptr) FAIL() << "python3-torch is not installed (setup.sh installs it)";
-    GTEST_SKIP() << "python3-torch is not installed";
-  }
+  EDGENAS_REQUIRE_INSTALLED(testing::PythonTorchMissing());
   const SearchSpace space = LoadSpace("nas_bench_macro");
   MlpTrainingOptions o;
   o.max_epochs = 5;
