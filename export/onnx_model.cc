@@ -206,9 +206,9 @@ void WriteOnnxModel(const onnx::ModelProto& model, const std::string& path) {
   WriteFileAtomically(path, bytes);
 }
 
-std::vector<std::pair<std::string, std::string>> ModelMetadata(const onnx::ModelProto& model) {
-  std::vector<std::pair<std::string, std::string>> props;
-  for (const onnx::StringStringEntryProto& entry : model.metadata_props()) props.emplace_back(entry.key(), entry.value());
+std::map<std::string, std::string> ModelMetadata(const onnx::ModelProto& model) {
+  std::map<std::string, std::string> props;
+  for (const onnx::StringStringEntryProto& entry : model.metadata_props()) props[entry.key()] = entry.value();
   return props;
 }
 

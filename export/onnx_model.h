@@ -8,6 +8,7 @@
 // h-swish is x * HardSigmoid(x) (HardSwish itself is opset 14), ReLU6 is Clip.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,7 @@ void CheckOnnxModel(const onnx::ModelProto& model);
 // Checks `model`, then writes it atomically: `path` is whole or untouched.
 void WriteOnnxModel(const onnx::ModelProto& model, const std::string& path);
 
-// metadata_props as a map (for tests and reports).
-std::vector<std::pair<std::string, std::string>> ModelMetadata(const onnx::ModelProto& model);
+// metadata_props as a map.
+std::map<std::string, std::string> ModelMetadata(const onnx::ModelProto& model);
 
 }  // namespace edgenas

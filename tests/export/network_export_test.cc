@@ -16,6 +16,7 @@
 #include "common/file_util.h"
 #include "export/onnx_graph.h"
 #include "export/onnx_in_libtorch.h"
+#include "export/onnx_model.h"
 #include "runtime/onnx_runtime.h"
 #include "space/space_loader.h"
 #include "test_util.h"
@@ -250,8 +251,7 @@ TEST_F(NetworkExport, UntrainedNetworkExportsForTimingLabelledAsSuch) {
   for (const char* file : {"model_fp32.onnx", "model_int8.onnx"}) {
     onnx::ModelProto model;
     ASSERT_TRUE(model.ParseFromString(ReadFile(o.out_folder + "/" + file)));
-    std::map<std::string, std::string> meta;
-    for (const auto& entry : model.metadata_props()) meta[entry.key()] = entry.value();
+    std::map<std::string, std::string> meta = ModelMetadata(model);
     EXPECT_EQ(meta["weights"], "untrained: a fresh initialisation, for timing only") << file;
     EXPECT_EQ(meta["class_names"].substr(0, 9), "[\"0\",\"1\",") << file;
   }

@@ -134,8 +134,7 @@ TEST(OnnxExport, ModelRecordsItsInputContract) {
   d.std = {0.5f};
   d.class_names = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"};
   const onnx::ModelProto model = BuildFp32Model(FoldBatchNorm(spec, StateOf(net), "w"), d);
-  std::map<std::string, std::string> meta;
-  for (const auto& [key, value] : ModelMetadata(model)) meta[key] = value;
+  std::map<std::string, std::string> meta = ModelMetadata(model);
   EXPECT_EQ(meta["input_name"], "input");
   EXPECT_EQ(meta["input_shape"], "[\"batch\", 1, 24, 24]");
   EXPECT_EQ(meta["input_layout"], "NCHW");
