@@ -39,4 +39,12 @@ for name in names:
     agree = statistics.mean(r["int8_fp32_top1_agreement"] for r in reports)
     print(f"| {name} | {len(d)} | {statistics.mean(d):+.3f} | {statistics.median(d):+.3f} | {min(d):+.2f} "
           f"| {sum(abs(x) <= 0.2 + 1e-9 for x in d)} of {len(d)} | {agree:.2f}% |")
+
+reports = [json.load(open(os.path.join(work, names[0], a, "report.json")))
+           for a in sorted(os.listdir(os.path.join(work, names[0])))]
+same = sum(r["onnxruntime_fp32"]["test_top1"] == r["libtorch_fp32"]["test_top1"] for r in reports)
+sizes = [r["onnxruntime_int8"]["file_bytes"] / r["onnxruntime_fp32"]["file_bytes"] for r in reports]
+print(f"\n{names[0]}: ONNX Runtime's fp32 top-1 equals LibTorch's on {same} of {len(reports)} networks; "
+      f"int8 file / fp32 file: median {100 * statistics.median(sizes):.0f}%, "
+      f"{100 * min(sizes):.0f}-{100 * max(sizes):.0f}%")
 PY
