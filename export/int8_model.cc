@@ -87,27 +87,34 @@ class Int8GraphWriter {
     return t + ".dq";
   }
 
-  // A Conv or Gemm weight [out, ...] as int8 per output channel; returns the
-  // DequantizeLinear output and the scales.
-  std::string Weight(const onnx::TensorProto& w, std::vector<float>* scales) {
+  // A Conv or Gemm weight [out, ...] as int8 per output channel (or per
+  // tensor), its scales from WeightScale with `bias` (empty: none) at
+  // `input_scale`; returns the DequantizeLinear output and the scales.
+  std::string Weight(const onnx::TensorProto& w, const std::vector<float>& bias, float input_scale,
+                     std::vector<float>* scales) {
     const std::vector<float> values = FloatValues(w);
     const int64_t out = w.dims(0);
     const size_t per_channel = values.size() / static_cast<size_t>(out);
+    std::vector<double> amax(static_cast<size_t>(out), 0.0), bias_magnitude(static_cast<size_t>(out), 0.0);
+    for (int64_t c = 0; c < out; ++c) {
+      for (size_t i = 0; i < per_channel; ++i) {
+        amax[c] = std::max(amax[c], std::fabs(double{values[c * per_channel + i]}));
+      }
+      if (!bias.empty()) bias_magnitude[c] = std::fabs(double{bias[c]});
+    }
+    if (!per_channel_) {
+      const double tensor_amax = *std::max_element(amax.begin(), amax.end());
+      const double tensor_bias = *std::max_element(bias_magnitude.begin(), bias_magnitude.end());
+      amax.assign(amax.size(), tensor_amax);
+      bias_magnitude.assign(amax.size(), tensor_bias);
+    }
     std::vector<int8_t> q(values.size());
     scales->assign(static_cast<size_t>(out), 1.0f);
-    double tensor_amax = 0;
-    for (float v : values) tensor_amax = std::max(tensor_amax, std::fabs(double{v}));
     for (int64_t c = 0; c < out; ++c) {
-      const float* v = values.data() + c * per_channel;
-      double amax = tensor_amax;
-      if (per_channel_) {
-        amax = 0;
-        for (size_t i = 0; i < per_channel; ++i) amax = std::max(amax, std::fabs(double{v[i]}));
-      }
-      const float scale = amax > 0 ? static_cast<float>(amax / 127.0) : 1.0f;
+      const float scale = static_cast<float>(WeightScale(amax[c], bias_magnitude[c], input_scale));
       (*scales)[c] = scale;
       for (size_t i = 0; i < per_channel; ++i) {
-        q[c * per_channel + i] = RoundSaturate<int8_t>(double{v[i]} / scale, -127, 127);
+        q[c * per_channel + i] = RoundSaturate<int8_t>(double{values[c * per_channel + i]} / scale, -127, 127);
       }
     }
     const std::vector<int64_t> dims(w.dims().begin(), w.dims().end());
@@ -151,6 +158,11 @@ class Int8GraphWriter {
 };
 
 }  // namespace
+
+double WeightScale(double weight_amax, double bias_magnitude, double input_scale) {
+  const double scale = std::max(weight_amax / 127.0, bias_magnitude / (input_scale * kInt32BiasLimit));
+  return scale > 0 ? scale : 1.0;
+}
 
 ActivationQuantization QuantizeRange(const TensorRange& range) {
   EDGENAS_THROW_IF_NOT_FMT(std::isfinite(range.min) && std::isfinite(range.max) && range.min <= range.max,
@@ -244,9 +256,11 @@ onnx::ModelProto BuildInt8Model(const onnx::ModelProto& fp32, const std::map<std
       const auto input = quantized.find(source.node(i).input(0));
       EDGENAS_THROW_IF_NOT_FMT(input != quantized.end(), "{}: its input '{}' is not quantized", node.name(),
                                source.node(i).input(0));
+      const bool has_bias = node.input_size() > 2;
+      const std::vector<float> bias = has_bias ? FloatValues(*index.initializers.at(node.input(2))) : std::vector<float>();
       std::vector<float> weight_scales;
-      node.set_input(1, w.Weight(*index.initializers.at(node.input(1)), &weight_scales));
-      if (node.input_size() > 2) {
+      node.set_input(1, w.Weight(*index.initializers.at(node.input(1)), bias, input->second.scale, &weight_scales));
+      if (has_bias) {
         node.set_input(2, w.Bias(*index.initializers.at(node.input(2)), input->second.scale, weight_scales));
       }
     }

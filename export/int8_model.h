@@ -16,6 +16,9 @@
 //   Runtime has no integer HardSigmoid, so they run in float between a
 //   DequantizeLinear and a QuantizeLinear. Reshape, Transpose and Flatten
 //   keep their input's quantization. The logits stay float.
+// - A channel whose bias would not fit int32 at input scale x weight scale
+//   (a layer whose input barely varies) gets a larger weight scale
+//   (WeightScale): ONNX Runtime's integer kernels wrap around on overflow.
 // Rounding is half to even and saturating, as QuantizeLinear's.
 #pragma once
 
@@ -37,6 +40,16 @@ struct ActivationQuantization {
   float scale = 1;
   uint8_t zero_point = 0;
 };
+
+// Largest |int32 bias| the writer makes: half the int32 range, leaving the
+// other half for the sum of weight x input products accumulated onto it.
+inline constexpr double kInt32BiasLimit = 1073741824.0;  // 2^30
+
+// The scale of an int8 weight channel (or tensor) of largest magnitude
+// `weight_amax` whose bias (0 if none) meets inputs of scale `input_scale`:
+// weight_amax / 127, raised where needed so that the bias quantizes within
+// kInt32BiasLimit; 1 for an all-zero channel.
+double WeightScale(double weight_amax, double bias_magnitude, double input_scale);
 
 // uint8 parameters covering [min(range.min, 0), max(range.max, 0)].
 ActivationQuantization QuantizeRange(const TensorRange& range);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "export/folded_network.h"
@@ -108,6 +109,36 @@ TEST(Int8Model, QuantizesTheTensorsItSaysWithExactIntegers) {
 
   const std::map<std::string, TensorRange> partial = {{"input", {-1.0, 1.0}}, {"stem.0.conv.relu", {0.0, 2.55}}};
   EXPECT_EQ(testing::ErrorOf([&] { BuildInt8Model(fp32, partial); }), "no calibrated range for tensor 'head.0.pool'");
+}
+
+// A layer whose input barely varies (here the pool's scale is 2^-36)
+// has a bias that would overflow int32 at input scale x max|w| / 127: ONNX
+// Runtime then wraps around and flips the logit's sign. The weight scale is
+// raised until the bias fits in 2^30, and the biases still dequantize to
+// themselves.
+TEST(Int8Model, BiasesFitInt32EvenWhenTheInputBarelyVaries) {
+  const onnx::ModelProto fp32 = BuildFp32Model(TinyNetwork(), {});
+  const double tiny = std::ldexp(255.0, -36);  // pool scale 2^-36
+  const std::map<std::string, TensorRange> ranges = {
+      {"input", {-0.99609375, 0.99609375}}, {"stem.0.conv.relu", {0.0, 2.55}}, {"head.0.pool", {0.0, tiny}}};
+  const onnx::ModelProto int8 = BuildInt8Model(fp32, ranges);
+  const std::vector<int32_t> bias = Values<int32_t>(Initializer(int8, "head.1.bias.int32"));
+  const std::vector<float> weight_scale = Values<float>(Initializer(int8, "head.1.weight.scale"));
+  const std::vector<float> bias_scale = Values<float>(Initializer(int8, "head.1.bias.scale"));
+  // Channels 0 and 2 (bias +-0.01): at 2^-36 x 1/64 the bias would be 4.4e10;
+  // their weight scale becomes 0.01 / (2^-36 x 2^30) = 0.64. Channel 1 has
+  // no bias and keeps max|w| / 127 = 1/64.
+  EXPECT_FLOAT_EQ(weight_scale[0], 0.64f);
+  EXPECT_EQ(weight_scale[1], 1 / 64.0f);
+  EXPECT_FLOAT_EQ(weight_scale[2], 0.64f);
+  for (size_t c = 0; c < 3; ++c) {
+    // 2^30 up to the float rounding of the scale.
+    EXPECT_LE(std::abs(double{bias[c]}), kInt32BiasLimit * (1 + 1e-6)) << c;
+    EXPECT_NEAR(bias[c] * double{bias_scale[c]}, c == 1 ? 0.0 : (c == 0 ? 0.01 : -0.01), 1e-9) << c;
+  }
+  EXPECT_EQ(WeightScale(0, 0, 1), 1.0);  // an all-zero channel
+  EXPECT_EQ(WeightScale(127, 0, 1e-9), 1.0);
+  EXPECT_EQ(WeightScale(1, 4, 1.0 / kInt32BiasLimit), 4.0);
 }
 
 TEST(Int8Model, QuantizeRangeAlwaysRepresentsZero) {
