@@ -57,6 +57,13 @@ void AddExportCommand(CLI::App& app) {
       ->check(CLI::Range(0.0, 100.0));
   command->add_flag("!--per-tensor-weights", o->exporter.per_channel_weights,
                     "One scale per weight tensor instead of per output channel (for comparison)");
+  command->add_option("--qat", o->exporter.qat_epochs,
+                      "Epochs of quantization-aware training after calibration (0: post-training quantization only)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
+  command->add_option("--qat-lr", o->exporter.qat_learning_rate, "Peak learning rate of QAT (cosine to 0)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   command->add_option("--threads", o->exporter.threads, "ONNX Runtime intra-op threads for the latency")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));

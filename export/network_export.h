@@ -3,6 +3,7 @@
 //
 //   weights.pt + metrics.json --FoldBatchNorm--> fp32 ONNX
 //     --(ranges of its activations on calibration images, in ONNX Runtime)--> int8 QDQ ONNX
+//     [--(quantization-aware training, optional)--> int8 QDQ ONNX]
 //     --(both over the test set and timed at batch 1, in ONNX Runtime)--> report.json, report.md
 //
 // Everything goes into a staging folder that is renamed to the output folder
@@ -37,6 +38,13 @@ struct ExportOptions {
   // 20 of 20 networks within 0.2 points of fp32, min-max 17 (docs/export.md).
   double calibration_percentile = 99.99;
   bool per_channel_weights = true;
+  // Quantization-aware training after calibration (export/quantization_aware_training.h):
+  // epochs over the training split, 0 for post-training quantization alone.
+  // The int8 model is then the fine-tuned one; the fp32 model stays the
+  // trained network, and the report also scores the PTQ int8 model.
+  int qat_epochs = 0;
+  double qat_learning_rate = 0.01;
+  int qat_threads = 0;      // LibTorch threads for QAT; 0: every core
   int threads = 1;          // ONNX Runtime intra-op threads for the timings
   int timing_runs = 200;    // batch-1 runs timed per model, after 20 untimed
   // Written as arch.json: the network, layer by layer. May be empty (no arch.json).
@@ -54,6 +62,8 @@ struct ExportReport {
   bool trained = true;  // false: no accuracy was measured (the figures below are 0)
   double libtorch_test_top1 = 0;  // from metrics.json
   ModelFigures fp32, int8;
+  int qat_epochs = 0;
+  double ptq_int8_test_top1 = 0;  // with QAT: the calibrated int8 model before it
   double top1_agreement = 0;      // percent of test images where int8 and fp32 pick the same class
   int64_t test_images = 0;
   // How the int8 model was made.

@@ -11,7 +11,24 @@ namespace edgenas {
 
 namespace {
 
-torch::Tensor FromInitializer(const onnx::TensorProto& t) {
+const onnx::AttributeProto* Attribute(const onnx::NodeProto& node, const std::string& name) {
+  for (const onnx::AttributeProto& a : node.attribute()) {
+    if (a.name() == name) return &a;
+  }
+  return nullptr;
+}
+
+// A per-axis parameter ([C]) shaped to broadcast along `axis` of a rank-`rank` tensor.
+torch::Tensor AlongAxis(const torch::Tensor& p, int64_t axis, int64_t rank) {
+  if (p.dim() == 0) return p;
+  std::vector<int64_t> shape(static_cast<size_t>(rank), 1);
+  shape[static_cast<size_t>(axis)] = p.numel();
+  return p.reshape(shape);
+}
+
+}  // namespace
+
+torch::Tensor InitializerTensor(const onnx::TensorProto& t) {
   std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
   auto from_raw = [&](torch::ScalarType type, size_t element_size) {
     const size_t count = t.raw_data().size() / element_size;
@@ -32,22 +49,45 @@ torch::Tensor FromInitializer(const onnx::TensorProto& t) {
   }
 }
 
-const onnx::AttributeProto* Attribute(const onnx::NodeProto& node, const std::string& name) {
-  for (const onnx::AttributeProto& a : node.attribute()) {
-    if (a.name() == name) return &a;
+torch::Tensor RunFloatNode(const onnx::NodeProto& node, const std::vector<torch::Tensor>& in) {
+  const std::string& op = node.op_type();
+  if (op == "Conv") {
+    const auto* strides = Attribute(node, "strides");
+    const auto* pads = Attribute(node, "pads");
+    const auto* group = Attribute(node, "group");
+    return torch::conv2d(in[0], in[1], in.size() > 2 ? in[2] : torch::Tensor(), {strides->ints(0), strides->ints(1)},
+                         {pads->ints(0), pads->ints(1)}, {1, 1}, group != nullptr ? group->i() : 1);
   }
-  return nullptr;
+  if (op == "Gemm") {
+    const auto* trans_b = Attribute(node, "transB");
+    const torch::Tensor w = trans_b != nullptr && trans_b->i() == 1 ? in[1].t() : in[1];
+    const torch::Tensor out = torch::matmul(in[0], w);
+    return in.size() > 2 ? out + in[2] : out;
+  }
+  if (op == "Relu") return torch::relu(in[0]);
+  if (op == "Clip") return torch::clamp(in[0], in[1].item<float>(), in[2].item<float>());
+  if (op == "HardSigmoid") {
+    const float alpha = Attribute(node, "alpha")->f(), beta = Attribute(node, "beta")->f();
+    return torch::clamp(in[0] * alpha + beta, 0, 1);
+  }
+  if (op == "Mul") return in[0] * in[1];
+  if (op == "Add") return in[0] + in[1];
+  if (op == "GlobalAveragePool") return in[0].mean({2, 3}, /*keepdim=*/true);
+  if (op == "Flatten") return in[0].flatten(1);
+  if (op == "Reshape") {
+    const torch::Tensor shape_tensor = in[1].to(torch::kLong).contiguous();
+    std::vector<int64_t> shape(shape_tensor.data_ptr<int64_t>(), shape_tensor.data_ptr<int64_t>() + shape_tensor.numel());
+    for (size_t i = 0; i < shape.size(); ++i) {
+      if (shape[i] == 0) shape[i] = in[0].size(static_cast<int64_t>(i));
+    }
+    return in[0].reshape(shape);
+  }
+  if (op == "Transpose") {
+    const auto* perm = Attribute(node, "perm");
+    return in[0].permute(std::vector<int64_t>(perm->ints().begin(), perm->ints().end())).contiguous();
+  }
+  EDGENAS_THROW_FMT("node {}: operator {} is not one this reader runs", node.name(), op);
 }
-
-// A per-axis parameter ([C]) shaped to broadcast along `axis` of a rank-`rank` tensor.
-torch::Tensor AlongAxis(const torch::Tensor& p, int64_t axis, int64_t rank) {
-  if (p.dim() == 0) return p;
-  std::vector<int64_t> shape(static_cast<size_t>(rank), 1);
-  shape[static_cast<size_t>(axis)] = p.numel();
-  return p.reshape(shape);
-}
-
-}  // namespace
 
 torch::Tensor RunOnnxInLibTorch(const onnx::ModelProto& model, const torch::Tensor& input) {
   torch::NoGradGuard no_grad;
@@ -56,7 +96,7 @@ torch::Tensor RunOnnxInLibTorch(const onnx::ModelProto& model, const torch::Tens
   // Integer types of quantized tensors, which decide saturation bounds.
   std::map<std::string, int> types;
   for (const onnx::TensorProto& t : g.initializer()) {
-    values[t.name()] = FromInitializer(t);
+    values[t.name()] = InitializerTensor(t);
     types[t.name()] = t.data_type();
   }
   values[g.input(0).name()] = input.to(torch::kFloat);
@@ -69,42 +109,7 @@ torch::Tensor RunOnnxInLibTorch(const onnx::ModelProto& model, const torch::Tens
       in.push_back(it->second);
     }
     torch::Tensor out;
-    if (op == "Conv") {
-      const auto* strides = Attribute(node, "strides");
-      const auto* pads = Attribute(node, "pads");
-      const auto* group = Attribute(node, "group");
-      out = torch::conv2d(in[0], in[1], in.size() > 2 ? in[2] : torch::Tensor(), {strides->ints(0), strides->ints(1)},
-                          {pads->ints(0), pads->ints(1)}, {1, 1}, group != nullptr ? group->i() : 1);
-    } else if (op == "Gemm") {
-      const auto* trans_b = Attribute(node, "transB");
-      const torch::Tensor w = trans_b != nullptr && trans_b->i() == 1 ? in[1].t() : in[1];
-      out = torch::matmul(in[0], w);
-      if (in.size() > 2) out = out + in[2];
-    } else if (op == "Relu") {
-      out = torch::relu(in[0]);
-    } else if (op == "Clip") {
-      out = torch::clamp(in[0], in[1].item<float>(), in[2].item<float>());
-    } else if (op == "HardSigmoid") {
-      const float alpha = Attribute(node, "alpha")->f(), beta = Attribute(node, "beta")->f();
-      out = torch::clamp(in[0] * alpha + beta, 0, 1);
-    } else if (op == "Mul") {
-      out = in[0] * in[1];
-    } else if (op == "Add") {
-      out = in[0] + in[1];
-    } else if (op == "GlobalAveragePool") {
-      out = in[0].mean({2, 3}, /*keepdim=*/true);
-    } else if (op == "Flatten") {
-      out = in[0].flatten(1);
-    } else if (op == "Reshape") {
-      std::vector<int64_t> shape(in[1].data_ptr<int64_t>(), in[1].data_ptr<int64_t>() + in[1].numel());
-      for (size_t i = 0; i < shape.size(); ++i) {
-        if (shape[i] == 0) shape[i] = in[0].size(static_cast<int64_t>(i));
-      }
-      out = in[0].reshape(shape);
-    } else if (op == "Transpose") {
-      const auto* perm = Attribute(node, "perm");
-      out = in[0].permute(std::vector<int64_t>(perm->ints().begin(), perm->ints().end())).contiguous();
-    } else if (op == "QuantizeLinear") {
+    if (op == "QuantizeLinear") {
       // y = saturate(round_half_even(x / scale) + zero_point); torch::round
       // rounds half to even.
       const bool is_uint8 = types.at(node.input(2)) == onnx::TensorProto::UINT8;
@@ -117,7 +122,7 @@ torch::Tensor RunOnnxInLibTorch(const onnx::ModelProto& model, const torch::Tens
       const torch::Tensor zero = in.size() > 2 ? AlongAxis(in[2], axis, in[0].dim()) : torch::zeros({});
       out = (in[0] - zero) * scale;
     } else {
-      EDGENAS_THROW_FMT("node {}: operator {} is not one this reader runs", node.name(), op);
+      out = RunFloatNode(node, in);
     }
     values[node.output(0)] = out;
   }

@@ -14,9 +14,19 @@
 #include <onnx/onnx_pb.h>
 #include <torch/torch.h>
 
+#include <vector>
+
 namespace edgenas {
 
 // The model's first output for `input` (float, the model's input shape).
 torch::Tensor RunOnnxInLibTorch(const onnx::ModelProto& model, const torch::Tensor& input);
+
+// An initializer's values as a float tensor of its shape (integer types
+// converted exactly).
+torch::Tensor InitializerTensor(const onnx::TensorProto& tensor);
+
+// One node of the float operators above (not QuantizeLinear or
+// DequantizeLinear) applied to its inputs, differentiably.
+torch::Tensor RunFloatNode(const onnx::NodeProto& node, const std::vector<torch::Tensor>& inputs);
 
 }  // namespace edgenas

@@ -14,9 +14,11 @@
 #include <onnx/onnx_pb.h>
 
 #include "common/file_util.h"
+#include "common/rng.h"
 #include "export/onnx_graph.h"
 #include "export/onnx_in_libtorch.h"
 #include "export/onnx_model.h"
+#include "export/quantization_aware_training.h"
 #include "runtime/onnx_runtime.h"
 #include "space/space_loader.h"
 #include "test_util.h"
@@ -56,6 +58,25 @@ class NetworkExport : public ::testing::Test {
   void SetUp() override { EDGENAS_REQUIRE_INSTALLED(OnnxRuntimeMissing()); }
   static ImageDataset Train() { return Bars(320, 1); }
   static ImageDataset Test() { return Bars(200, 2); }
+  // How an exported model takes its images, from the fp32 file's metadata
+  // alone (what any runtime would feed it).
+  static InputContract ContractOf(const std::string& export_folder) {
+    onnx::ModelProto model;
+    EXPECT_TRUE(model.ParseFromString(ReadFile(export_folder + "/model_fp32.onnx")));
+    const std::map<std::string, std::string> meta = ModelMetadata(model);
+    InputContract contract;
+    contract.channels = nlohmann::json::parse(meta.at("input_shape"))[1].get<int>();
+    contract.resolution = std::stoi(meta.at("resolution"));
+    contract.mean = nlohmann::json::parse(meta.at("mean")).get<std::vector<float>>();
+    contract.std = nlohmann::json::parse(meta.at("std")).get<std::vector<float>>();
+    return contract;
+  }
+  // The images of `data` as the model exported into `export_folder` takes them.
+  static torch::Tensor ImagesFor(const std::string& export_folder, const ImageDataset& data) {
+    std::vector<int64_t> all(static_cast<size_t>(data.count()));
+    for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
+    return ImageBatcher(data, ContractOf(export_folder)).Images(all, nullptr, nullptr).contiguous();
+  }
   static ExportOptions Options(const std::string& out) {
     ExportOptions o;
     o.weights_folder = *folder_ + "/weights";
@@ -88,6 +109,26 @@ const onnx::TensorProto* FindInitializer(const onnx::GraphProto& g, const std::s
     if (t.name() == name) return &t;
   }
   return nullptr;
+}
+
+onnx::ModelProto ReadModel(const std::string& path) {
+  onnx::ModelProto model;
+  EXPECT_TRUE(model.ParseFromString(ReadFile(path))) << path;
+  return model;
+}
+
+// The logits ONNX Runtime computes with the model file at `path` for `x`.
+torch::Tensor OnnxRuntimeLogits(const std::string& path, const torch::Tensor& x) {
+  OnnxRuntimeJob job;
+  job.model_path = path;
+  job.input.assign(x.data_ptr<float>(), x.data_ptr<float>() + x.numel());
+  job.input_shape = {x.size(0), x.size(1), x.size(2), x.size(3)};
+  const OnnxRuntimeResult ort = RunInOnnxRuntime({job}, 1).at(0);
+  return torch::tensor(ort.output).reshape({x.size(0), -1});
+}
+
+double Top1Agreement(const torch::Tensor& a, const torch::Tensor& b) {
+  return a.argmax(1).eq(b.argmax(1)).to(torch::kDouble).mean().item<double>();
 }
 
 TEST_F(NetworkExport, Int8AndFp32RunInOnnxRuntimeAsTrained) {
@@ -163,28 +204,13 @@ TEST_F(NetworkExport, OnnxRuntimeRunsTheFilesAsTheOnnxSpecDefinesThem) {
   const ImageDataset train = Train(), test = Test();
   const ExportOptions o = Options("spec");
   ExportNetwork(o, &train, &test);
-  const nlohmann::json metrics = nlohmann::json::parse(ReadFile(*folder_ + "/weights/metrics.json"));
-  InputContract contract;
-  contract.channels = 1;
-  contract.resolution = 16;
-  contract.mean = metrics["input"]["mean"].get<std::vector<float>>();
-  contract.std = metrics["input"]["std"].get<std::vector<float>>();
-  std::vector<int64_t> all(static_cast<size_t>(test.count()));
-  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
-  const torch::Tensor x = ImageBatcher(test, contract).Images(all, nullptr, nullptr).contiguous();
+  const torch::Tensor x = ImagesFor(o.out_folder, test);
   for (const std::string file : {"model_fp32.onnx", "model_int8.onnx"}) {
     SCOPED_TRACE(file);
-    onnx::ModelProto model;
-    ASSERT_TRUE(model.ParseFromString(ReadFile(o.out_folder + "/" + file)));
-    const torch::Tensor ours = RunOnnxInLibTorch(model, x);
-    OnnxRuntimeJob job;
-    job.model_path = o.out_folder + "/" + file;
-    job.input.assign(x.data_ptr<float>(), x.data_ptr<float>() + x.numel());
-    job.input_shape = {x.size(0), x.size(1), x.size(2), x.size(3)};
-    const OnnxRuntimeResult ort = RunInOnnxRuntime({job}, 1).at(0);
-    const torch::Tensor theirs = torch::from_blob(const_cast<float*>(ort.output.data()), ours.sizes());
+    const torch::Tensor ours = RunOnnxInLibTorch(ReadModel(o.out_folder + "/" + file), x);
+    const torch::Tensor theirs = OnnxRuntimeLogits(o.out_folder + "/" + file, x);
     const double scale = ours.abs().max().item<double>();
-    const double agreement = ours.argmax(1).eq(theirs.argmax(1)).to(torch::kDouble).mean().item<double>();
+    const double agreement = Top1Agreement(ours, theirs);
     if (file == "model_fp32.onnx") {
       EXPECT_LT((ours - theirs).abs().max().item<double>(), 1e-4 * std::max(1.0, scale));
       EXPECT_EQ(agreement, 1.0);
@@ -231,6 +257,110 @@ TEST_F(NetworkExport, RefusesAnotherNetworksWeightsAndAnExistingFolderLeavingNot
   o.weights_folder = *folder_ + "/missing";
   EXPECT_EQ(testing::ErrorOf([&] { ExportNetwork(o, &train, &test); }),
             *folder_ + "/missing: no finished training (weights.pt and metrics.json from `edgenas train`)");
+}
+
+// The fake-quantized LibTorch network QAT trains is the int8 model: built
+// from an export's two files it predicts ONNX Runtime's int8 classes, for
+// trained networks of two spaces (FBNet's has grouped 1x1 convs with channel
+// shuffles, so Reshape and Transpose between quantized tensors); and
+// untrained it writes back the very int8 file it was built from, so its
+// scales and ranges round-trip exactly.
+TEST_F(NetworkExport, FakeQuantizedNetworkIsTheInt8ModelInLibTorch) {
+  const ImageDataset train = Train(), test = Test();
+  const ExportOptions small_input = Options("twin_small_input");
+  ExportNetwork(small_input, &train, &test);
+
+  const SearchSpace fbnet = LoadSpace("fbnet_cifar100");
+  Rng rng(3);
+  ClassifierTrainingOptions training;
+  training.schedule.epochs = 1;
+  training.schedule.batch_size = 32;
+  training.schedule.learning_rate = 0.05;
+  training.schedule.validation_images = 64;
+  training.out_folder = *folder_ + "/fbnet_weights";
+  TrainClassifier(fbnet, fbnet.Sample(rng), train, test, training);
+  ExportOptions fbnet_export = Options("twin_fbnet");
+  fbnet_export.weights_folder = training.out_folder;
+  ExportNetwork(fbnet_export, &train, &test);
+
+  for (const std::string& folder : {small_input.out_folder, fbnet_export.out_folder}) {
+    SCOPED_TRACE(folder);
+    const std::string int8_path = folder + "/model_int8.onnx";
+    FakeQuantizedNetwork twin(ReadModel(folder + "/model_fp32.onnx"), ReadModel(int8_path));
+    twin->eval();
+    const torch::Tensor x = ImagesFor(folder, test);
+    torch::Tensor ours;
+    {
+      torch::NoGradGuard no_grad;
+      ours = twin->forward(x);
+    }
+    const torch::Tensor theirs = OnnxRuntimeLogits(int8_path, x);
+    EXPECT_GE(Top1Agreement(ours, theirs), 0.99);
+    // Rounding flips at .5 boundaries compound over FBNet's 22 blocks: the
+    // file run as the ONNX spec says (RunOnnxInLibTorch) is itself 1.3% of
+    // the largest logit from ONNX Runtime on average.
+    EXPECT_LT((ours - theirs).abs().mean().item<double>(), 0.02 * std::max(1.0, ours.abs().max().item<double>()));
+    // Not a network that predicts one class whatever it sees.
+    EXPECT_GT(std::get<0>(at::_unique(ours.argmax(1))).numel(), 1);
+    EXPECT_EQ(twin->Int8Model().SerializeAsString(), ReadFile(int8_path));
+  }
+}
+
+// QAT moves the activation scales and the weights, and what it learned is what
+// the written int8 model computes in ONNX Runtime.
+TEST_F(NetworkExport, QuantizationAwareTrainingExportsWhatItLearned) {
+  const ImageDataset train = Train(), test = Test();
+  const ExportOptions o = Options("qat_source");
+  ExportNetwork(o, &train, &test);
+  const onnx::ModelProto ptq = ReadModel(o.out_folder + "/model_int8.onnx");
+  FakeQuantizedNetwork twin(ReadModel(o.out_folder + "/model_fp32.onnx"), ptq);
+  const std::map<std::string, TensorRange> before = twin->Ranges();
+  QatOptions qat;
+  qat.epochs = 2;
+  qat.batch_size = 32;
+  const std::vector<QatEpoch> epochs = TrainQuantizationAware(twin, train, ContractOf(o.out_folder), qat);
+  ASSERT_EQ(epochs.size(), 2u);
+  EXPECT_TRUE(std::isfinite(epochs[1].mean_loss));
+  int moved = 0;
+  for (const auto& [tensor, range] : twin->Ranges()) moved += range.max != before.at(tensor).max;
+  EXPECT_GT(moved, 0);
+
+  const std::string qat_path = *folder_ + "/qat_int8.onnx";
+  const onnx::ModelProto learned = twin->Int8Model();
+  WriteOnnxModel(learned, qat_path);
+  EXPECT_NE(learned.SerializeAsString(), ptq.SerializeAsString());
+  const torch::Tensor x = ImagesFor(o.out_folder, test);
+  torch::Tensor ours;
+  {
+    torch::NoGradGuard no_grad;
+    ours = twin->forward(x);
+  }
+  EXPECT_GE(Top1Agreement(ours, OnnxRuntimeLogits(qat_path, x)), 0.99);
+}
+
+// --qat in the export pipeline: the int8 model is the fine-tuned one, the
+// report scores the calibrated one beside it, and no scratch file is left.
+TEST_F(NetworkExport, ExportWithQatReportsBothInt8Models) {
+  const ImageDataset train = Train(), test = Test();
+  ExportOptions o = Options("qat");
+  o.qat_epochs = 1;
+  o.qat_threads = 1;
+  const ExportReport r = ExportNetwork(o, &train, &test);
+  EXPECT_EQ(r.qat_epochs, 1);
+  EXPECT_GT(r.ptq_int8_test_top1, 50.0);
+  EXPECT_GT(r.int8.test_top1, 50.0);
+  EXPECT_FALSE(PathExists(o.out_folder + "/model_int8_ptq.onnx"));
+  const nlohmann::json report = nlohmann::json::parse(ReadFile(o.out_folder + "/report.json"));
+  EXPECT_EQ(report["quantization"]["qat_epochs"], 1);
+  EXPECT_DOUBLE_EQ(report["quantization"]["ptq_int8_test_top1"].get<double>(), r.ptq_int8_test_top1);
+  EXPECT_NE(ReadFile(o.out_folder + "/report.md").find("1 epoch(s) of quantization-aware training"),
+            std::string::npos);
+
+  ExportOptions untrained = Options("qat_untrained");
+  untrained.untrained = true;
+  untrained.qat_epochs = 1;
+  EXPECT_EQ(testing::ErrorOf([&] { ExportNetwork(untrained, nullptr, nullptr); }),
+            "quantization-aware training needs a trained network and its images, not --weights none");
 }
 
 // --weights none: an ImageNet-size network nobody trained here, exported so
