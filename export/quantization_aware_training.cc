@@ -110,7 +110,8 @@ FakeQuantizedNetworkImpl::FakeQuantizedNetworkImpl(const onnx::ModelProto& fp32,
     } else if (op == "QuantizeLinear" && calibrated.count(node.input(0)) != 0) {
       const torch::Tensor scale = constants_.at(node.input(1)).reshape({1});
       const torch::Tensor zero_point = constants_.at(node.input(2)).reshape({1});
-      quantizers_[node.input(0)] = {register_parameter(ModuleSafe(node.input(0)) + "_scale", scale.clone()),
+      quantizers_[node.input(0)] = {scale.clone(),
+                                    register_parameter(ModuleSafe(node.input(0)) + "_log_scale_ratio", torch::zeros({1})),
                                     zero_point.clone()};
       quantizer_of[node.output(0)] = node.input(0);
       steps_.push_back({Step::kQuantize, &node, node.input(0)});
@@ -140,7 +141,7 @@ torch::Tensor FakeQuantizedNetworkImpl::WeightScales(const GraphStep& s) const {
     amax = amax.max().expand_as(amax);
     bias = bias.max().expand_as(bias);
   }
-  const double input_scale = quantizers_.at(s.input_quantizer).scale.clamp_min(1e-12).item<double>();
+  const double input_scale = quantizers_.at(s.input_quantizer).Scale().item<double>();
   const torch::Tensor scale = torch::maximum(amax / 127.0, bias / (input_scale * kInt32BiasLimit));
   return torch::where(scale > 0, scale, torch::ones_like(scale)).to(torch::kFloat);
 }
@@ -173,7 +174,7 @@ torch::Tensor FakeQuantizedNetworkImpl::forward(const torch::Tensor& input) {
         // int32 at input scale x weight scale (saturation never happens:
         // WeightScale keeps |bias| / scale within 2^30); straight through.
         const torch::Tensor& b = parameters_.at(s.parameter);
-        const torch::Tensor scale = weight_scales.at(s.bias) * quantizers_.at(s.input_quantizer).scale.detach();
+        const torch::Tensor scale = weight_scales.at(s.bias) * quantizers_.at(s.input_quantizer).Scale().detach();
         out = b + (torch::round(b.detach() / scale) * scale - b.detach());
         break;
       }
@@ -182,7 +183,7 @@ torch::Tensor FakeQuantizedNetworkImpl::forward(const torch::Tensor& input) {
         const ActivationQuantizer& q = quantizers_.at(s.parameter);
         // LSQ's gradient scale for the step size: 1 / sqrt(features x Q_max).
         const double features = static_cast<double>(x.numel() / std::max<int64_t>(1, x.size(0)));
-        out = torch::_fake_quantize_learnable_per_tensor_affine(x, q.scale.clamp_min(1e-12), q.zero_point, 0, 255,
+        out = torch::_fake_quantize_learnable_per_tensor_affine(x, q.Scale(), q.zero_point, 0, 255,
                                                                 1.0 / std::sqrt(features * 255.0));
         break;
       }
@@ -212,7 +213,7 @@ std::vector<torch::Tensor> FakeQuantizedNetworkImpl::BiasesAndScales() const {
   for (const auto& [name, p] : parameters_) {
     if (weights.count(name) == 0) out.push_back(p);
   }
-  for (const auto& [name, q] : quantizers_) out.push_back(q.scale);
+  for (const auto& [name, q] : quantizers_) out.push_back(q.log_ratio);
   return out;
 }
 
@@ -231,7 +232,7 @@ onnx::ModelProto FakeQuantizedNetworkImpl::Fp32Model() const {
 std::map<std::string, TensorRange> FakeQuantizedNetworkImpl::Ranges() const {
   std::map<std::string, TensorRange> ranges;
   for (const auto& [tensor, q] : quantizers_) {
-    const double scale = std::max(1e-12, double{q.scale.item<float>()});
+    const double scale = q.Scale().item<float>();
     const double zero = q.zero_point.item<float>();
     ranges[tensor] = {-zero * scale, (255 - zero) * scale};
   }

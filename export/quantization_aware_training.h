@@ -13,7 +13,8 @@
 // every step, as BuildInt8Model will set them); every
 // calibrated QuantizeLinear/DequantizeLinear pair becomes LibTorch's learnable
 // per-tensor fake quantization (gradients to the input by the straight-through
-// estimator, to the scale as in LSQ, Esser et al. 2020); a pair that only
+// estimator, to the scale as in LSQ, Esser et al. 2020, here through the log of
+// the scale); a pair that only
 // repeats its input's parameters (after Reshape/Flatten) is the identity it
 // is. Biases are rounded to int32 at input x weight scale, straight through.
 // BatchNorm stays folded: the weights trained are the folded ones. Zero
@@ -81,9 +82,15 @@ class FakeQuantizedNetworkImpl : public torch::nn::Module {
   std::map<std::string, torch::Tensor> constants_;   // other initializers (shapes, Clip bounds)
   std::map<std::string, torch::Tensor> parameters_;  // fp32 initializer -> trainable weight or bias
   std::vector<std::string> weight_names_;
+  // The scale is learned as the log of its ratio to the calibrated one: it
+  // stays positive, moves by relative steps (a scale of 0.01 and one of 10
+  // learn alike; a plain scale could be stepped through zero), and is exactly
+  // the calibrated scale before training.
   struct ActivationQuantizer {
-    torch::Tensor scale;       // trainable, [1]
-    torch::Tensor zero_point;  // fixed, [1], float as the learnable op takes it
+    torch::Tensor calibrated_scale;  // fixed, [1]
+    torch::Tensor log_ratio;         // trainable, [1], 0 at the start
+    torch::Tensor zero_point;        // fixed, [1], float as the learnable op takes it
+    torch::Tensor Scale() const { return calibrated_scale * log_ratio.exp(); }
   };
   std::map<std::string, ActivationQuantizer> quantizers_;
 };
