@@ -1,39 +1,144 @@
 // edgenas export: a trained network as fp32 and int8 ONNX, checked in ONNX
-// Runtime (run by edgenas-torch).
+// Runtime (run by edgenas-torch). Either a network trained by `edgenas
+// train` (--weights), or a finished search's chosen network (a results
+// folder), trained and quantized as its recipe's `export:` section says.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <memory>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/data_source.h"
 #include "cli/network_report.h"
 #include "cli/torch_commands.h"
+#include "cli/training_progress.h"
 #include "common/file_util.h"
 #include "export/network_export.h"
+#include "job/recipe.h"
+#include "space/space_loader.h"
 
 namespace edgenas {
 
 namespace {
 
+namespace fs = std::filesystem;
+
 struct ExportCommandOptions {
   ExportOptions exporter;
   DataSource source;
+  std::string job_folder;  // a finished search's results folder, instead of --weights
 };
 
-void Export(ExportCommandOptions& o) {
-  ExportOptions& e = o.exporter;
-  e.untrained = e.weights_folder == "none";
-  if (e.untrained) e.weights_folder.clear();
+void RunExport(ExportOptions& e, const DataSource& source) {
   e.describe_network = [](const SearchSpace& space, const Genome& genome) {
     return DescribeNetworkJson(space, genome, {}).dump(2) + "\n";
   };
   ImageDataset train, test;
-  if (!e.untrained) o.source.Load(&train, &test);
+  if (!e.untrained) source.Load(&train, &test);
   ExportNetwork(e, e.untrained ? nullptr : &train, e.untrained ? nullptr : &test,
                 [](const std::string& line) { fmt::print(stderr, "{}\n", line); });
   fmt::print("{}\n", ReadFile(e.out_folder + "/report.md"));
-  fmt::print("written: {}/{{model_fp32.onnx, model_int8.onnx, arch.json, report.json, report.md}}\n", e.out_folder);
+  fmt::print("written: {}/{{model_fp32.onnx, {}arch.json, report.json, report.md}}\n", e.out_folder,
+             e.int8 ? "model_int8.onnx, " : "");
+}
+
+// What a finished search left in `folder`: its summary and the recipe it ran.
+struct FinishedSearch {
+  nlohmann::json summary;
+  ExportSettings settings;
+  bool recipe_has_export = false;
+};
+
+FinishedSearch ReadFinishedSearch(const std::string& folder) {
+  const std::string summary_path = folder + "/summary.json";
+  EDGENAS_THROW_IF_NOT_FMT(PathExists(summary_path), "{}: not a finished search (no summary.json)", folder);
+  FinishedSearch f;
+  f.summary = nlohmann::json::parse(ReadFile(summary_path));
+  const std::string recipe_path = f.summary.at("recipe").get<std::string>();
+  EDGENAS_THROW_IF_NOT_FMT(PathExists(recipe_path),
+                           "{} names the recipe {}, which is not there: run from the folder the search ran in",
+                           summary_path, recipe_path);
+  const Recipe recipe = LoadRecipe(recipe_path);
+  f.recipe_has_export = recipe.export_settings.has_value();
+  if (f.recipe_has_export) f.settings = *recipe.export_settings;
+  return f;
+}
+
+// `edgenas export results/<job>`: trains the chosen network into
+// <job>/train (resuming an interrupted training), then exports it into
+// <job>/export. Each stage that finished before is kept, so a re-run goes on
+// where the last one stopped.
+void ExportJob(ExportCommandOptions& o) {
+  const std::string& folder = o.job_folder;
+  const FinishedSearch search = ReadFinishedSearch(folder);
+  const ExportSettings& settings = search.settings;
+  if (!search.recipe_has_export) {
+    fmt::print(stderr, "the recipe has no export: section; using its defaults ({} epochs, {})\n", settings.epochs,
+               QuantizationToString(settings.quantization));
+  }
+  ExportOptions& e = o.exporter;
+  e.space = search.summary.at("space").get<std::string>();
+  e.arch = search.summary.at("best").at("arch").get<std::string>();
+  for (const auto& [metric, figure] : search.summary.at("best").at("metrics").items()) {
+    e.predicted.push_back({metric, figure.at("value").get<double>(), figure.at("unit").get<std::string>()});
+  }
+  e.int8 = settings.quantization != Quantization::kNone;
+  if (settings.quantization == Quantization::kInt8Qat && e.qat_epochs == 0) e.qat_epochs = 1;
+  if (e.out_folder.empty()) e.out_folder = folder + "/export";
+  if (PathExists(e.out_folder + "/report.md")) {
+    fmt::print("{}\n", ReadFile(e.out_folder + "/report.md"));
+    fmt::print("{} holds this job's export already; remove it to export again\n", e.out_folder);
+    return;
+  }
+
+  e.untrained = settings.epochs == 0;
+  if (!e.untrained) {
+    e.weights_folder = folder + "/train";
+    if (!PathExists(e.weights_folder + "/metrics.json")) {
+      const SearchSpace space = LoadSpace(e.space);
+      ImageDataset train, test;
+      o.source.Load(&train, &test);
+      ClassifierTrainingOptions training;
+      training.schedule.epochs = settings.epochs;
+      training.threads = MachineThreads();
+      training.out_folder = e.weights_folder;
+      training.resume = PathExists(e.weights_folder + "/checkpoint.pt");
+      fmt::print(stderr, "{} {} for {} epoch(s) on {} into {}\n", training.resume ? "resuming training of" : "training",
+                 e.arch, settings.epochs, o.source.Name(), e.weights_folder);
+      const bool terminal = isatty(fileno(stderr));
+      const StopOnSignals signals;
+      training.stop_requested = [] { return StopOnSignals::received() != 0; };
+      const ClassifierMetrics m = TrainClassifier(space, space.Parse(e.arch), train, test, training,
+                                                  [terminal](const TrainingProgress& p) { PrintTrainingProgress(p, terminal); });
+      if (m.interrupted) {
+        throw Interrupted(fmt::format("stopped after epoch {} of {}; run the same command again to go on",
+                                      m.train_loss.size(), settings.epochs));
+      }
+    } else {
+      fmt::print(stderr, "{} holds this job's finished training; exporting it\n", e.weights_folder);
+    }
+  }
+  RunExport(e, o.source);
+}
+
+void Export(ExportCommandOptions& o) {
+  ExportOptions& e = o.exporter;
+  if (!o.job_folder.empty()) {
+    EDGENAS_THROW_IF_NOT_FMT(e.weights_folder.empty() && e.space.empty() && e.arch.empty(),
+                             "a results folder names its network and weights: give it without --weights, --space "
+                             "or --arch");
+    ExportJob(o);
+    return;
+  }
+  EDGENAS_THROW_IF_NOT_FMT(!e.weights_folder.empty(), "give a results folder, or --weights (a training folder or none)");
+  EDGENAS_THROW_IF_NOT_FMT(!e.out_folder.empty(), "--out is required with --weights");
+  e.untrained = e.weights_folder == "none";
+  if (e.untrained) e.weights_folder.clear();
+  RunExport(e, o.source);
 }
 
 }  // namespace
@@ -41,12 +146,15 @@ void Export(ExportCommandOptions& o) {
 void AddExportCommand(CLI::App& app) {
   auto o = std::make_shared<ExportCommandOptions>();
   CLI::App* command = app.add_subcommand("export", TorchCommandDescription("export", ""));
+  command->add_option("results", o->job_folder,
+                      "A finished search's folder (results/<job>): train its chosen network as the recipe's export: "
+                      "section says, then export it into <folder>/export");
   command->add_option("-w,--weights", o->exporter.weights_folder,
-                      "A folder `edgenas train` finished; or none: a fresh initialisation of --space/--arch, for timing")
-      ->required();
+                      "A folder `edgenas train` finished; or none: a fresh initialisation of --space/--arch, for timing");
   command->add_option("-s,--space", o->exporter.space, "Space (with --weights none; else checked against the weights)");
   command->add_option("-a,--arch", o->exporter.arch, "Arch string (with --weights none; else checked)");
-  command->add_option("-o,--out", o->exporter.out_folder, "Folder to create for the models and report")->required();
+  command->add_option("-o,--out", o->exporter.out_folder,
+                      "Folder to create for the models and report (default with a results folder: <folder>/export)");
   o->source.AddOptions(command);
   command->add_option("--calibration-images", o->exporter.calibration_images, "Training images that set the int8 ranges")
       ->capture_default_str()
@@ -58,7 +166,8 @@ void AddExportCommand(CLI::App& app) {
   command->add_flag("!--per-tensor-weights", o->exporter.per_channel_weights,
                     "One scale per weight tensor instead of per output channel (for comparison)");
   command->add_option("--qat", o->exporter.qat_epochs,
-                      "Epochs of quantization-aware training after calibration (0: post-training quantization only)")
+                      "Epochs of quantization-aware training after calibration (0: post-training quantization only; "
+                      "a recipe's int8_qat: 1)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
   command->add_option("--qat-lr", o->exporter.qat_learning_rate, "Peak learning rate of QAT (cosine to 0)")

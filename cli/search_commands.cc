@@ -97,7 +97,10 @@ void Search(const SearchCommandOptions& o) {
   const ResultContext context{job, evaluator, EDGENAS_VERSION};
   WriteSearchResults(context, result, folder);
   checkpointer.Remove();
-  if (!o.quiet) std::cout << SummaryText(context, result) << "results: " << folder << "/\n";
+  if (!o.quiet) {
+    std::cout << SummaryText(context, result) << "results: " << folder << "/\n";
+    if (job.recipe().export_settings) std::cout << "next, the recipe's export: edgenas export " << folder << "\n";
+  }
 }
 
 }  // namespace

@@ -18,7 +18,9 @@ struct TorchCommand {
 inline constexpr TorchCommand kTorchCommands[] = {
     {"train", "", "Train one network of a space on Fashion-MNIST or your images; writes weights.pt and metrics.json (docs/training.md)"},
     {"dataset", "", "Train many networks of a space with one schedule: a measured accuracy CSV for predictors (docs/training.md)"},
-    {"export", "", "A network trained by `edgenas train` as fp32 and int8 ONNX, checked in ONNX Runtime (docs/export.md)"},
+    {"export", "",
+     "A trained network, or a search's chosen one (results/<job>), as fp32 and int8 ONNX checked in ONNX Runtime "
+     "(docs/export.md)"},
     {"profile", "measure", "Time every distinct layer of the space(s) on this CPU and write hw_profiles/<device>/"},
     {"profile", "validate", "Time random networks end to end and compare them with a profile's prediction"},
     {"predictor", "train", "Train an MLP accuracy predictor (and its ridge baseline)"},

@@ -21,6 +21,7 @@
 #include "cli/commands.h"
 #include "cli/data_source.h"
 #include "cli/torch_commands.h"
+#include "cli/training_progress.h"
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/text.h"
@@ -39,7 +40,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-int MachineThreads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
 
 // ---- edgenas train -----------------------------------------------------------
 
@@ -51,6 +51,10 @@ struct TrainCommandOptions {
   bool force = false;
   ClassifierTrainingOptions training;
 };
+
+}  // namespace
+
+int MachineThreads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
 
 void PrintTrainingProgress(const TrainingProgress& p, bool terminal) {
   if (p.epoch_done) {
@@ -67,6 +71,8 @@ void PrintTrainingProgress(const TrainingProgress& p, bool terminal) {
     fmt::print(stderr, "{}\n", line);
   }
 }
+
+namespace {
 
 void Train(TrainCommandOptions& o) {
   const fs::path out(o.out);

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <thread>
 
@@ -71,24 +72,43 @@ std::string ReportMarkdown(const ExportReport& r) {
           "on a device. No accuracy was measured.\n\n";
     md += "| model | latency (ONNX Runtime, batch 1, median) | file |\n|---|---|---|\n";
     md += fmt::format("| ONNX fp32 | {:.3f} ms | {:.1f} KB |\n", r.fp32.latency_ms, fp32_kb);
-    md += fmt::format("| ONNX int8 (QDQ) | {:.3f} ms | {:.1f} KB |\n\n", r.int8.latency_ms, int8_kb);
+    if (r.int8_written) md += fmt::format("| ONNX int8 (QDQ) | {:.3f} ms | {:.1f} KB |\n", r.int8.latency_ms, int8_kb);
+    md += "\n";
   } else {
     md += fmt::format("Measured in ONNX Runtime on the {} test images; latency at batch 1, median.\n\n",
                       r.test_images);
     md += "| model | test top-1 | latency | file |\n|---|---|---|---|\n";
     md += fmt::format("| LibTorch fp32 (training) | {:.2f}% | | |\n", r.libtorch_test_top1);
     md += fmt::format("| ONNX fp32 | {:.2f}% | {:.3f} ms | {:.1f} KB |\n", r.fp32.test_top1, r.fp32.latency_ms, fp32_kb);
-    md += fmt::format("| ONNX int8 (QDQ) | {:.2f}% | {:.3f} ms | {:.1f} KB |\n\n", r.int8.test_top1, r.int8.latency_ms,
-                      int8_kb);
-    md += fmt::format("int8 - fp32: {:+.2f} points of top-1; the two agree on {:.2f}% of the test images.\n",
-                      r.int8.test_top1 - r.fp32.test_top1, r.top1_agreement);
+    if (r.int8_written) {
+      md += fmt::format("| ONNX int8 (QDQ) | {:.2f}% | {:.3f} ms | {:.1f} KB |\n\n", r.int8.test_top1,
+                        r.int8.latency_ms, int8_kb);
+      md += fmt::format("int8 - fp32: {:+.2f} points of top-1; the two agree on {:.2f}% of the test images.\n",
+                        r.int8.test_top1 - r.fp32.test_top1, r.top1_agreement);
+    } else {
+      md += "\n";
+    }
     if (r.qat_epochs > 0) {
       md += fmt::format("The int8 model had {} epoch(s) of quantization-aware training; calibration alone (PTQ) gave "
                         "{:.2f}% ({:+.2f} points from QAT).\n",
                         r.qat_epochs, r.ptq_int8_test_top1, r.int8.test_top1 - r.ptq_int8_test_top1);
     }
   }
-  md += fmt::format("The int8 file is {:.0f}% of the fp32 file; int8 runs at {:.2f}x fp32's latency.\n\n",
+  if (!r.predicted.empty()) {
+    md += "\nWhat the search predicted for this network (accuracy on its predictor's data and schedule, latency "
+          "from the device profiles):\n\n| metric | predicted |\n|---|---|\n";
+    for (const ExportOptions::Prediction& p : r.predicted) {
+      // Counts (MACs, params) in full; the rest to four significant digits.
+      const bool count = p.value == std::round(p.value) && std::fabs(p.value) >= 1e4;
+      md += fmt::format("| {} | {} {} |\n", p.metric, count ? fmt::format("{:.0f}", p.value) : fmt::format("{:.4g}", p.value),
+                        p.unit);
+    }
+  }
+  if (!r.int8_written) {
+    md += "\nNo int8 model: the recipe asked for none (`quantization: none`).\n";
+    return md;
+  }
+  md += fmt::format("\nThe int8 file is {:.0f}% of the fp32 file; int8 runs at {:.2f}x fp32's latency.\n\n",
                     100.0 * static_cast<double>(r.int8.file_bytes) / static_cast<double>(r.fp32.file_bytes),
                     r.int8.latency_ms / r.fp32.latency_ms);
   md += fmt::format(
@@ -215,6 +235,20 @@ std::map<std::string, TensorRange> Calibrate(const onnx::ModelProto& fp32, std::
 }
 
 nlohmann::json ReportJson(const ExportOptions& o, const ExportReport& r) {
+  nlohmann::json predicted = nlohmann::json::object();
+  for (const ExportOptions::Prediction& p : r.predicted) predicted[p.metric] = {{"value", p.value}, {"unit", p.unit}};
+  const nlohmann::json quantization = {
+      {"weights", r.per_channel_weights ? "int8, symmetric, per output channel" : "int8, symmetric, per tensor"},
+      {"activations", "uint8, asymmetric, per tensor"},
+      {"calibration", r.calibration_percentile > 0 ? fmt::format("percentile {}", r.calibration_percentile)
+                                                   : std::string("min-max")},
+      {"calibration_images", r.calibration_images},
+      {"calibration_data", r.trained ? "training split" : "standard normal noise"},
+      {"calibration_seed", o.calibration_seed},
+      {"qat_epochs", r.qat_epochs},
+      {"qat_learning_rate", r.qat_epochs > 0 ? nlohmann::json(o.qat_learning_rate) : nlohmann::json(nullptr)},
+      {"ptq_int8_test_top1",
+       r.qat_epochs > 0 && r.trained ? nlohmann::json(r.ptq_int8_test_top1) : nlohmann::json(nullptr)}};
   auto figures = [&](const ModelFigures& f) {
     return nlohmann::json{{"test_top1", r.trained ? nlohmann::json(f.test_top1) : nlohmann::json(nullptr)},
                           {"latency_ms", f.latency_ms},
@@ -226,23 +260,13 @@ nlohmann::json ReportJson(const ExportOptions& o, const ExportReport& r) {
           {"test_images", r.test_images},
           {"libtorch_fp32", {{"test_top1", r.trained ? nlohmann::json(r.libtorch_test_top1) : nlohmann::json(nullptr)}}},
           {"onnxruntime_fp32", figures(r.fp32)},
-          {"onnxruntime_int8", figures(r.int8)},
-          {"int8_fp32_top1_agreement", r.trained ? nlohmann::json(r.top1_agreement) : nlohmann::json(nullptr)},
+          {"onnxruntime_int8", r.int8_written ? figures(r.int8) : nlohmann::json(nullptr)},
+          {"predicted", predicted},
+          {"int8_fp32_top1_agreement",
+           r.trained && r.int8_written ? nlohmann::json(r.top1_agreement) : nlohmann::json(nullptr)},
           {"latency", {{"runtime", "onnxruntime-node 1.30.0"}, {"batch", 1}, {"intra_op_threads", o.threads},
                        {"timed_runs", o.timing_runs}, {"statistic", "median"}}},
-          {"quantization", {{"weights", r.per_channel_weights ? "int8, symmetric, per output channel"
-                                                              : "int8, symmetric, per tensor"},
-                            {"activations", "uint8, asymmetric, per tensor"},
-                            {"calibration", r.calibration_percentile > 0
-                                                ? fmt::format("percentile {}", r.calibration_percentile)
-                                                : std::string("min-max")},
-                            {"calibration_images", r.calibration_images},
-                            {"calibration_data", r.trained ? "training split" : "standard normal noise"},
-                            {"calibration_seed", o.calibration_seed},
-                            {"qat_epochs", r.qat_epochs},
-                            {"qat_learning_rate", r.qat_epochs > 0 ? nlohmann::json(o.qat_learning_rate) : nlohmann::json(nullptr)},
-                            {"ptq_int8_test_top1", r.qat_epochs > 0 && r.trained ? nlohmann::json(r.ptq_int8_test_top1)
-                                                                                 : nlohmann::json(nullptr)}}},
+          {"quantization", r.int8_written ? quantization : nlohmann::json(nullptr)},
           {"edgenas_version", EDGENAS_VERSION}};
 }
 
@@ -273,6 +297,95 @@ class StagingFolder {
   FreshFolder folder_;
 };
 
+// Calibration, post-training quantization and, if asked, quantization-aware
+// training: writes the int8 model to `int8_path` and, after QAT, the PTQ
+// model to `ptq_path` (for the report to score).
+void WriteInt8Model(const ExportOptions& o, const ExportSource& source, const onnx::ModelProto& fp32,
+                    const ImageDataset* train, const std::string& staging, const std::string& int8_path,
+                    const std::string& ptq_path, ExportReport* report,
+                    const std::function<void(const std::string&)>& say) {
+  const NetworkSpec& spec = source.spec;
+  say(fmt::format("calibrating on {} {} in ONNX Runtime", o.calibration_images,
+                  o.untrained ? "random inputs" : "training images"));
+  int64_t count = 0;
+  std::vector<float> inputs = CalibrationInputs(o, source, train, &count);
+  report->calibration_images = count;
+  const std::map<std::string, TensorRange> ranges =
+      Calibrate(fp32, std::move(inputs), {count, spec.input_channels, spec.resolution, spec.resolution},
+                o.calibration_percentile, staging + "/calibration.onnx");
+  Int8Options int8_options;
+  int8_options.per_channel_weights = o.per_channel_weights;
+  const onnx::ModelProto ptq = BuildInt8Model(fp32, ranges, int8_options);
+  if (o.qat_epochs == 0) {
+    WriteOnnxModel(ptq, int8_path);
+    return;
+  }
+  FakeQuantizedNetwork twin(fp32, ptq);
+  QatOptions qat;
+  qat.epochs = o.qat_epochs;
+  qat.learning_rate = o.qat_learning_rate;
+  qat.seed = o.calibration_seed;
+  qat.threads = o.qat_threads > 0 ? o.qat_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  say(fmt::format("quantization-aware training: {} epoch(s) over {} training images, {} LibTorch thread(s)", qat.epochs,
+                  train->count(), qat.threads));
+  TrainQuantizationAware(twin, *train, Contract(source), qat, say);
+  WriteOnnxModel(twin->Int8Model(), int8_path);
+  WriteOnnxModel(ptq, ptq_path);
+  report->qat_epochs = o.qat_epochs;
+}
+
+std::vector<int> Predictions(const OnnxRuntimeResult& run, const NetworkSpec& spec) {
+  return Predictions(run.output, spec.layers.back().out_channels);
+}
+
+// Runs the written models in ONNX Runtime: each over the test set (a trained
+// network) and timed at batch 1; fills the report's figures.
+void MeasureInOnnxRuntime(const ExportOptions& o, const ExportSource& source, const ImageDataset* test,
+                          const std::string& fp32_path, const std::string& int8_path, const std::string& ptq_path,
+                          ExportReport* report, const std::function<void(const std::string&)>& say) {
+  const NetworkSpec& spec = source.spec;
+  OnnxRuntimeJob job;
+  job.input_shape = {1, spec.input_channels, spec.resolution, spec.resolution};
+  const char* models = o.int8 ? "both models" : "the model";
+  if (!o.untrained) {
+    say(fmt::format("running {} over {} test images and timing them in ONNX Runtime", models, test->count()));
+    std::vector<int64_t> all(static_cast<size_t>(test->count()));
+    for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
+    job.input = Inputs(ImageBatcher(*test, Contract(source)), all);
+    job.input_shape[0] = test->count();
+    job.batch = 256;
+  } else {
+    say(fmt::format("timing {} in ONNX Runtime", models));
+  }
+  job.timing_runs = o.timing_runs;
+  job.warmup_runs = 20;
+  std::vector<OnnxRuntimeJob> jobs(1, job);
+  jobs[0].model_path = fp32_path;
+  if (o.int8) {
+    jobs.push_back(job);
+    jobs[1].model_path = int8_path;
+  }
+  if (report->qat_epochs > 0) {
+    jobs.push_back(job);
+    jobs[2].model_path = ptq_path;
+    jobs[2].timing_runs = 0;  // the same graph as the QAT model's: only its accuracy differs
+  }
+  const std::vector<OnnxRuntimeResult> runs = RunInOnnxRuntime(jobs, o.threads);
+  report->fp32 = {0, runs[0].median_ms, static_cast<int64_t>(fs::file_size(fp32_path))};
+  if (o.int8) report->int8 = {0, runs[1].median_ms, static_cast<int64_t>(fs::file_size(int8_path))};
+  if (o.untrained) return;
+  report->test_images = test->count();
+  const std::vector<int> fp32_predicted = Predictions(runs[0], spec);
+  report->fp32.test_top1 = Top1(fp32_predicted, *test);
+  if (!o.int8) return;
+  const std::vector<int> int8_predicted = Predictions(runs[1], spec);
+  report->int8.test_top1 = Top1(int8_predicted, *test);
+  int64_t agree = 0;
+  for (size_t i = 0; i < fp32_predicted.size(); ++i) agree += fp32_predicted[i] == int8_predicted[i];
+  report->top1_agreement = 100.0 * static_cast<double>(agree) / static_cast<double>(fp32_predicted.size());
+  if (report->qat_epochs > 0) report->ptq_int8_test_top1 = Top1(Predictions(runs[2], spec), *test);
+}
+
 }  // namespace
 
 ExportReport ExportNetwork(const ExportOptions& o, const ImageDataset* train, const ImageDataset* test,
@@ -284,89 +397,25 @@ ExportReport ExportNetwork(const ExportOptions& o, const ImageDataset* train, co
                            "images are needed for a trained network's export, and only for it");
   EDGENAS_THROW_IF_NOT_FMT(o.qat_epochs == 0 || !o.untrained,
                            "quantization-aware training needs a trained network and its images, not --weights none");
+  EDGENAS_THROW_IF_NOT_FMT(o.qat_epochs == 0 || o.int8, "quantization-aware training needs the int8 model");
   ExportReport report;
+  report.int8_written = o.int8;
   report.per_channel_weights = o.per_channel_weights;
   report.calibration_percentile = o.calibration_percentile;
+  report.predicted = o.predicted;
   ExportSource source = o.untrained ? UntrainedSource(o, &report) : TrainedSource(o, *test, &report);
   source.description.space = report.space;
   source.description.arch = report.arch;
-  const NetworkSpec& spec = source.spec;
   StagingFolder staging(o.out_folder);
   const std::string fp32_path = staging.path() + "/model_fp32.onnx", int8_path = staging.path() + "/model_int8.onnx";
+  const std::string ptq_path = staging.path() + "/model_int8_ptq.onnx";  // with QAT: scored, then removed
 
   say("folding BatchNorm and writing the fp32 model");
   const onnx::ModelProto fp32 =
-      BuildFp32Model(FoldBatchNorm(spec, source.state, source.state_origin), source.description);
+      BuildFp32Model(FoldBatchNorm(source.spec, source.state, source.state_origin), source.description);
   WriteOnnxModel(fp32, fp32_path);
-
-  say(fmt::format("calibrating on {} {} in ONNX Runtime", o.calibration_images,
-                  o.untrained ? "random inputs" : "training images"));
-  int64_t count = 0;
-  std::vector<float> inputs = CalibrationInputs(o, source, train, &count);
-  report.calibration_images = count;
-  const std::map<std::string, TensorRange> ranges =
-      Calibrate(fp32, std::move(inputs), {count, spec.input_channels, spec.resolution, spec.resolution},
-                o.calibration_percentile, staging.path() + "/calibration.onnx");
-  Int8Options int8_options;
-  int8_options.per_channel_weights = o.per_channel_weights;
-  const onnx::ModelProto ptq = BuildInt8Model(fp32, ranges, int8_options);
-  const std::string ptq_path = staging.path() + "/model_int8_ptq.onnx";  // scored, then removed
-  if (o.qat_epochs > 0) {
-    FakeQuantizedNetwork twin(fp32, ptq);
-    QatOptions qat;
-    qat.epochs = o.qat_epochs;
-    qat.learning_rate = o.qat_learning_rate;
-    qat.seed = o.calibration_seed;
-    qat.threads = o.qat_threads > 0 ? o.qat_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    say(fmt::format("quantization-aware training: {} epoch(s) over {} training images, {} LibTorch thread(s)",
-                    qat.epochs, train->count(), qat.threads));
-    TrainQuantizationAware(twin, *train, Contract(source), qat, say);
-    WriteOnnxModel(twin->Int8Model(), int8_path);
-    WriteOnnxModel(ptq, ptq_path);
-    report.qat_epochs = o.qat_epochs;
-  } else {
-    WriteOnnxModel(ptq, int8_path);
-  }
-
-  OnnxRuntimeJob job;
-  job.input_shape = {1, spec.input_channels, spec.resolution, spec.resolution};
-  if (!o.untrained) {
-    say(fmt::format("running both models over {} test images and timing them in ONNX Runtime", test->count()));
-    std::vector<int64_t> all(static_cast<size_t>(test->count()));
-    for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
-    job.input = Inputs(ImageBatcher(*test, Contract(source)), all);
-    job.input_shape[0] = test->count();
-    job.batch = 256;
-  } else {
-    say("timing both models in ONNX Runtime");
-  }
-  job.timing_runs = o.timing_runs;
-  job.warmup_runs = 20;
-  OnnxRuntimeJob job_int8 = job;
-  job.model_path = fp32_path;
-  job_int8.model_path = int8_path;
-  std::vector<OnnxRuntimeJob> jobs = {job, job_int8};
-  if (report.qat_epochs > 0) {
-    OnnxRuntimeJob job_ptq = job_int8;
-    job_ptq.model_path = ptq_path;
-    job_ptq.timing_runs = 0;  // the same graph as the QAT model's: only its accuracy differs
-    jobs.push_back(job_ptq);
-  }
-  const std::vector<OnnxRuntimeResult> runs = RunInOnnxRuntime(jobs, o.threads);
-  report.fp32 = {0, runs[0].median_ms, static_cast<int64_t>(fs::file_size(fp32_path))};
-  report.int8 = {0, runs[1].median_ms, static_cast<int64_t>(fs::file_size(int8_path))};
-  if (!o.untrained) {
-    const int64_t k = spec.layers.back().out_channels;
-    const std::vector<int> fp32_predicted = Predictions(runs[0].output, k);
-    const std::vector<int> int8_predicted = Predictions(runs[1].output, k);
-    report.test_images = test->count();
-    report.fp32.test_top1 = Top1(fp32_predicted, *test);
-    report.int8.test_top1 = Top1(int8_predicted, *test);
-    int64_t agree = 0;
-    for (size_t i = 0; i < fp32_predicted.size(); ++i) agree += fp32_predicted[i] == int8_predicted[i];
-    report.top1_agreement = 100.0 * static_cast<double>(agree) / static_cast<double>(fp32_predicted.size());
-    if (report.qat_epochs > 0) report.ptq_int8_test_top1 = Top1(Predictions(runs[2].output, k), *test);
-  }
+  if (o.int8) WriteInt8Model(o, source, fp32, train, staging.path(), int8_path, ptq_path, &report, say);
+  MeasureInOnnxRuntime(o, source, test, fp32_path, int8_path, ptq_path, &report, say);
   if (report.qat_epochs > 0) fs::remove(ptq_path);
 
   WriteFileAtomically(staging.path() + "/report.json", ReportJson(o, report).dump(2) + "\n");

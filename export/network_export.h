@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "datasets/image_dataset.h"
 #include "space/search_space.h"
@@ -38,6 +39,7 @@ struct ExportOptions {
   // 20 of 20 networks within 0.2 points of fp32, min-max 17 (docs/export.md).
   double calibration_percentile = 99.99;
   bool per_channel_weights = true;
+  bool int8 = true;  // false: the fp32 model alone (a recipe's `quantization: none`)
   // Quantization-aware training after calibration (export/quantization_aware_training.h):
   // epochs over the training split, 0 for post-training quantization alone.
   // The int8 model is then the fine-tuned one; the fp32 model stays the
@@ -47,6 +49,14 @@ struct ExportOptions {
   int qat_threads = 0;      // LibTorch threads for QAT; 0: every core
   int threads = 1;          // ONNX Runtime intra-op threads for the timings
   int timing_runs = 200;    // batch-1 runs timed per model, after 20 untimed
+  // What a search predicted for the network (metric, value, unit), shown in
+  // the report beside what was measured. May be empty.
+  struct Prediction {
+    std::string metric;
+    double value = 0;
+    std::string unit;
+  };
+  std::vector<Prediction> predicted;
   // Written as arch.json: the network, layer by layer. May be empty (no arch.json).
   std::function<std::string(const SearchSpace&, const Genome&)> describe_network;
 };
@@ -59,6 +69,7 @@ struct ModelFigures {
 
 struct ExportReport {
   std::string space, arch;
+  bool int8_written = true;  // false: the fp32 model alone (ExportOptions::int8)
   bool trained = true;  // false: no accuracy was measured (the figures below are 0)
   double libtorch_test_top1 = 0;  // from metrics.json
   ModelFigures fp32, int8;
@@ -70,6 +81,7 @@ struct ExportReport {
   bool per_channel_weights = true;
   double calibration_percentile = 0;
   int64_t calibration_images = 0;
+  std::vector<ExportOptions::Prediction> predicted;  // ExportOptions::predicted
 };
 
 // `train` and `test` are the images (null for an untrained network). Throws

@@ -20,8 +20,8 @@ Job::Job(Recipe recipe) : recipe_(std::move(recipe)) {
   if (recipe_.export_settings) {
     const SourceLocation& at = recipe_.export_settings->location;
     warnings_.push_back(fmt::format(
-        "{}:{}:{}: the export section is not run by the search yet; train the winner with `edgenas train` and "
-        "export it with `edgenas export` (docs/export.md)",
+        "{}:{}:{}: the search does not run the export section; after it, `edgenas export` on the results "
+        "folder trains and exports the chosen network as the section says (docs/export.md)",
         at.file, at.line, at.column));
   }
   LoadSpace();

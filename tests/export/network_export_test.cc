@@ -363,6 +363,40 @@ TEST_F(NetworkExport, ExportWithQatReportsBothInt8Models) {
             "quantization-aware training needs a trained network and its images, not --weights none");
 }
 
+// `edgenas export results/<job>`: the chosen network of a finished search,
+// trained and exported as the recipe's export: section says, with the
+// search's predictions in the report; a second run keeps what the first made.
+TEST_F(NetworkExport, AFinishedSearchsWinnerIsTrainedAndExportedAsItsRecipeSays) {
+  const std::string root = *folder_ + "/job_export";
+  const std::string job = root + "/results/j";
+  fs::create_directories(job);
+  WriteFileAtomically(root + "/r.yaml",
+                      "job: j\nspace: mbv3_small_input\nsearch:\n  algorithm: random\n  evaluations: 10\n"
+                      "objectives:\n  minimize: [macs]\nexport:\n  dataset: fashion_mnist\n  epochs: 1\n"
+                      "  quantization: int8_ptq\n");
+  const nlohmann::json summary = {
+      {"recipe", root + "/r.yaml"},
+      {"space", "mbv3_small_input"},
+      {"best", {{"arch", kArch}, {"metrics", {{"accuracy", {{"value", 91.5}, {"unit", "%"}}}}}}}};
+  WriteFileAtomically(job + "/summary.json", summary.dump());
+  // Training carves 5,000 validation images: 5,200 leave 200 to train on.
+  testing::WriteIdxFolder(Bars(5200, 5), Test(), root + "/idx");
+  const std::string command = std::string(EDGENAS_BINARY) + " export " + job + " --data " + root +
+                              "/idx --format idx --classes 2 --timing-runs 5 2>/dev/null >" + root + "/stdout";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  EXPECT_TRUE(PathExists(job + "/train/metrics.json"));
+  const nlohmann::json report = nlohmann::json::parse(ReadFile(job + "/export/report.json"));
+  EXPECT_EQ(report["arch"], kArch);
+  EXPECT_EQ(report["predicted"]["accuracy"]["value"], 91.5);
+  EXPECT_FALSE(report["onnxruntime_int8"].is_null());
+  EXPECT_EQ(report["quantization"]["qat_epochs"], 0);
+  EXPECT_NE(ReadFile(root + "/stdout").find("| accuracy | 91.5 % |"), std::string::npos);
+
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  EXPECT_NE(ReadFile(root + "/stdout").find(job + "/export holds this job's export already"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(ReadFile(job + "/export/report.json")), report);
+}
+
 // --weights none: an ImageNet-size network nobody trained here, exported so
 // that it can be timed on a device; labelled untrained, with no accuracy.
 TEST_F(NetworkExport, UntrainedNetworkExportsForTimingLabelledAsSuch) {

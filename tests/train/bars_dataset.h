@@ -1,6 +1,11 @@
 // A toy image dataset the training tests learn in seconds.
 #pragma once
 
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "common/file_util.h"
 #include "common/rng.h"
 #include "datasets/image_dataset.h"
 
@@ -24,6 +29,26 @@ inline ImageDataset Bars(int count, uint64_t seed) {
     }
   }
   return d;
+}
+
+// `train` and `test` as a folder of IDX files ({train,t10k}-{images-idx3,
+// labels-idx1}-ubyte), for the binary's --data FOLDER --format idx.
+inline void WriteIdxFolder(const ImageDataset& train, const ImageDataset& test, const std::string& folder) {
+  const auto write = [&](const std::string& prefix, const ImageDataset& d) {
+    const auto be = [](uint32_t v) {
+      return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                         static_cast<char>(v)};
+    };
+    const uint32_t n = static_cast<uint32_t>(d.count());
+    WriteFileAtomically(folder + "/" + prefix + "-images-idx3-ubyte",
+                        be(0x803) + be(n) + be(static_cast<uint32_t>(d.height)) + be(static_cast<uint32_t>(d.width)) +
+                            std::string(d.pixels.begin(), d.pixels.end()));
+    WriteFileAtomically(folder + "/" + prefix + "-labels-idx1-ubyte",
+                        be(0x801) + be(n) + std::string(d.labels.begin(), d.labels.end()));
+  };
+  std::filesystem::create_directories(folder);
+  write("train", train);
+  write("t10k", test);
 }
 
 }  // namespace edgenas::testing

@@ -102,22 +102,7 @@ class DatasetFiles : public ::testing::Test {
 
   // <folder_>/idx: IDX files of 5,400 training images (the short schedule
   // carves 5,000 for validation) and 200 test images, for the binary.
-  void WriteIdx() const {
-    const auto write = [&](const std::string& prefix, const ImageDataset& d) {
-      const auto be = [](uint32_t v) {
-        return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
-                           static_cast<char>(v)};
-      };
-      const uint32_t n = static_cast<uint32_t>(d.count());
-      WriteFileAtomically(folder_ + "/idx/" + prefix + "-images-idx3-ubyte",
-                          be(0x803) + be(n) + be(16) + be(16) + std::string(d.pixels.begin(), d.pixels.end()));
-      WriteFileAtomically(folder_ + "/idx/" + prefix + "-labels-idx1-ubyte",
-                          be(0x801) + be(n) + std::string(d.labels.begin(), d.labels.end()));
-    };
-    fs::create_directories(folder_ + "/idx");
-    write("train", Bars(5400, 3));
-    write("t10k", Bars(200, 4));
-  }
+  void WriteIdx() const { testing::WriteIdxFolder(Bars(5400, 3), Bars(200, 4), folder_ + "/idx"); }
 
   std::string folder_;
   const SearchSpace space_ = LoadSpace(kTinySpace);
