@@ -18,6 +18,7 @@
 #include "cli/training_progress.h"
 #include "common/file_util.h"
 #include "export/network_export.h"
+#include "export/ofa_net_config.h"
 #include "job/recipe.h"
 #include "space/space_loader.h"
 
@@ -35,7 +36,10 @@ struct ExportCommandOptions {
 
 void RunExport(ExportOptions& e, const DataSource& source) {
   e.describe_network = [](const SearchSpace& space, const Genome& genome) {
-    return DescribeNetworkJson(space, genome, {}).dump(2) + "\n";
+    nlohmann::json description = DescribeNetworkJson(space, genome, {});
+    // Once-for-All's Python code builds the network from this (docs/export.md).
+    if (space.has_ofa_json()) description["ofa_net_config"] = OfaNetConfig(space.Decode(genome));
+    return description.dump(2) + "\n";
   };
   ImageDataset train, test;
   if (!e.untrained) source.Load(&train, &test);
