@@ -39,7 +39,10 @@ FakeQuantizedNetworkImpl::FakeQuantizedNetworkImpl(const onnx::ModelProto& fp32,
   for (const onnx::TensorProto& t : fp32.graph().initializer()) fp32_initializers[t.name()] = &t;
   for (const onnx::TensorProto& t : int8_.graph().initializer()) {
     int8_initializers[t.name()] = &t;
-    constants_[t.name()] = InitializerTensor(t);
+    // int8 weights (and their zero points) and int32 biases are replaced by
+    // the trainable floats: only the other initializers are kept.
+    const bool replaced = t.data_type() == onnx::TensorProto::INT8 || t.data_type() == onnx::TensorProto::INT32;
+    if (!replaced) constants_[t.name()] = InitializerTensor(t);
   }
   const std::vector<std::string> calibrated_list = CalibrationTensors(fp32);
   const std::set<std::string> calibrated(calibrated_list.begin(), calibrated_list.end());
@@ -50,9 +53,9 @@ FakeQuantizedNetworkImpl::FakeQuantizedNetworkImpl(const onnx::ModelProto& fp32,
     EDGENAS_THROW_IF_NOT_FMT(it != fp32_initializers.end(), "the int8 model's '{}' has no float '{}' in the fp32 model",
                              quantized.name(), name);
     const torch::Tensor values = InitializerTensor(*it->second);
-    EDGENAS_THROW_IF_NOT_FMT(values.sizes() == constants_.at(quantized.name()).sizes(),
-                             "'{}' has shape {} in the fp32 model but {} in the int8 model", name,
-                             fmt::join(values.sizes(), "x"), fmt::join(constants_.at(quantized.name()).sizes(), "x"));
+    const std::vector<int64_t> int8_shape(quantized.dims().begin(), quantized.dims().end());
+    EDGENAS_THROW_IF_NOT_FMT(values.sizes() == int8_shape, "'{}' has shape {} in the fp32 model but {} in the int8 model",
+                             name, fmt::join(values.sizes(), "x"), fmt::join(int8_shape, "x"));
     if (parameters_.count(name) == 0) parameters_[name] = register_parameter(ModuleSafe(name), values);
   };
 
