@@ -35,17 +35,15 @@ struct ExportCommandOptions {
   std::string job_folder;  // a finished search's results folder, instead of --weights
 };
 
-void RunExport(ExportOptions& e, const DataSource& source) {
+// `train` and `test` are loaded already for a trained network (null for --weights none).
+void RunExport(ExportOptions& e, const ImageDataset* train, const ImageDataset* test) {
   e.describe_network = [](const SearchSpace& space, const Genome& genome) {
     nlohmann::json description = DescribeNetworkJson(space, genome, {});
     // Once-for-All's Python code builds the network from this (docs/export.md).
     if (space.has_ofa_json()) description["ofa_net_config"] = OfaNetConfig(space.Decode(genome));
     return description.dump(2) + "\n";
   };
-  ImageDataset train, test;
-  if (!e.untrained) source.Load(&train, &test);
-  ExportNetwork(e, e.untrained ? nullptr : &train, e.untrained ? nullptr : &test,
-                [](const std::string& line) { fmt::print(stderr, "{}\n", line); });
+  ExportNetwork(e, train, test, [](const std::string& line) { fmt::print(stderr, "{}\n", line); });
   fmt::print("{}\n", ReadFile(e.out_folder + "/report.md"));
   fmt::print("written: {}/{{model_fp32.onnx, {}arch.json, report.json, report.md}}\n", e.out_folder,
              e.int8 ? "model_int8.onnx, " : "");
@@ -101,12 +99,12 @@ void ExportJob(ExportCommandOptions& o) {
   }
 
   e.untrained = settings.epochs == 0;
+  ImageDataset train, test;  // loaded once, for training and export
   if (!e.untrained) {
+    o.source.Load(&train, &test);
     e.weights_folder = folder + "/train";
     if (!PathExists(e.weights_folder + "/metrics.json")) {
       const SearchSpace space = LoadSpace(e.space);
-      ImageDataset train, test;
-      o.source.Load(&train, &test);
       ClassifierTrainingOptions training;
       // One epoch is the schedule the shipped accuracy datasets were measured
       // with (one_pass, seed 0), so the accuracy achieved is comparable with
@@ -134,7 +132,7 @@ void ExportJob(ExportCommandOptions& o) {
       fmt::print(stderr, "{} holds this job's finished training; exporting it\n", e.weights_folder);
     }
   }
-  RunExport(e, o.source);
+  RunExport(e, e.untrained ? nullptr : &train, e.untrained ? nullptr : &test);
 }
 
 void Export(ExportCommandOptions& o) {
@@ -149,8 +147,14 @@ void Export(ExportCommandOptions& o) {
   EDGENAS_THROW_IF_NOT_FMT(!e.weights_folder.empty(), "give a results folder, or --weights (a training folder or none)");
   EDGENAS_THROW_IF_NOT_FMT(!e.out_folder.empty(), "--out is required with --weights");
   e.untrained = e.weights_folder == "none";
-  if (e.untrained) e.weights_folder.clear();
-  RunExport(e, o.source);
+  if (e.untrained) {
+    e.weights_folder.clear();
+    RunExport(e, nullptr, nullptr);
+    return;
+  }
+  ImageDataset train, test;
+  o.source.Load(&train, &test);
+  RunExport(e, &train, &test);
 }
 
 }  // namespace
