@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "common/error.h"
+#include "common/rng.h"
 
 namespace edgenas {
 
@@ -77,29 +78,32 @@ FoldedConv FoldConv(StateReader& reader, const std::string& prefix, const std::s
   return folded;
 }
 
-FoldedLayer FoldLayer(StateReader& reader, const LayerSpec& s) {
+// The convolutions of layer `s`, each made by `conv` from its module prefix,
+// BatchNorm prefix ("" if none) and shape; the one place that says which
+// convolutions a layer has and of what shape.
+template <typename MakeConv, typename MakeLinear>
+FoldedLayer BuildLayer(const LayerSpec& s, MakeConv&& conv, MakeLinear&& linear) {
   const std::string m = ModuleName(s);
   FoldedLayer layer;
   switch (s.op) {
     case LayerOp::kConv:
-      layer.conv = FoldConv(reader, m + ".conv", s.batch_norm ? m + ".bn" : "", s.in_channels, s.out_channels,
-                            s.kernel, s.groups, s.bias);
+      layer.conv = conv(m + ".conv", s.batch_norm ? m + ".bn" : "", s.in_channels, s.out_channels, s.kernel, s.groups,
+                        s.bias);
       break;
     case LayerOp::kMBConv:
       if (s.has_expand_conv) {
-        layer.expand = FoldConv(reader, m + ".expand", m + ".expand_bn", s.in_channels, s.mid_channels, 1, s.groups, false);
+        layer.expand = conv(m + ".expand", m + ".expand_bn", s.in_channels, s.mid_channels, 1, s.groups, false);
       }
-      layer.depthwise = FoldConv(reader, m + ".depthwise", m + ".depthwise_bn", s.mid_channels, s.mid_channels,
-                                 s.kernel, s.mid_channels, false);
+      layer.depthwise =
+          conv(m + ".depthwise", m + ".depthwise_bn", s.mid_channels, s.mid_channels, s.kernel, s.mid_channels, false);
       if (s.se) {
-        layer.se_reduce = FoldConv(reader, m + ".se_reduce", "", s.mid_channels, s.se_channels, 1, 1, true);
-        layer.se_expand = FoldConv(reader, m + ".se_expand", "", s.se_channels, s.mid_channels, 1, 1, true);
+        layer.se_reduce = conv(m + ".se_reduce", "", s.mid_channels, s.se_channels, 1, 1, true);
+        layer.se_expand = conv(m + ".se_expand", "", s.se_channels, s.mid_channels, 1, 1, true);
       }
-      layer.project = FoldConv(reader, m + ".project", m + ".project_bn", s.mid_channels, s.out_channels, 1, s.groups, false);
+      layer.project = conv(m + ".project", m + ".project_bn", s.mid_channels, s.out_channels, 1, s.groups, false);
       break;
     case LayerOp::kLinear:
-      layer.linear.weight = reader.Take(m + ".linear.weight", {s.out_channels, s.in_channels});
-      layer.linear.bias = reader.Take(m + ".linear.bias", {s.out_channels}).values;
+      layer.linear = linear(m + ".linear", s.in_channels, s.out_channels);
       break;
     case LayerOp::kIdentity:
     case LayerOp::kGlobalAvgPool:
@@ -108,7 +112,57 @@ FoldedLayer FoldLayer(StateReader& reader, const LayerSpec& s) {
   return layer;
 }
 
+FoldedLayer FoldLayer(StateReader& reader, const LayerSpec& s) {
+  return BuildLayer(
+      s,
+      [&](const std::string& prefix, const std::string& bn_prefix, int in, int out, int kernel, int groups, bool bias) {
+        return FoldConv(reader, prefix, bn_prefix, in, out, kernel, groups, bias);
+      },
+      [&](const std::string& prefix, int in, int out) {
+        FoldedConv linear;
+        linear.weight = reader.Take(prefix + ".weight", {out, in});
+        linear.bias = reader.Take(prefix + ".bias", {out}).values;
+        return linear;
+      });
+}
+
+// Uniform in [-limit, limit].
+std::vector<float> UniformValues(size_t count, double limit, Rng& rng) {
+  std::vector<float> values(count);
+  for (float& v : values) v = static_cast<float>((2 * rng.UniformReal() - 1) * limit);
+  return values;
+}
+
+// He-uniform weights for `fan_in` inputs and small biases: activations keep
+// their scale from layer to layer, as in a trained network.
+FoldedConv RandomConv(std::vector<int64_t> shape, int fan_in, Rng& rng) {
+  FoldedConv conv;
+  size_t count = 1;
+  for (int64_t d : shape) count *= static_cast<size_t>(d);
+  conv.weight.shape = std::move(shape);
+  conv.weight.values = UniformValues(count, std::sqrt(6.0 / fan_in), rng);
+  conv.bias = UniformValues(static_cast<size_t>(conv.weight.shape[0]), 0.1, rng);
+  return conv;
+}
+
 }  // namespace
+
+FoldedLayer RandomFoldedLayer(const LayerSpec& layer, Rng& rng) {
+  return BuildLayer(
+      layer,
+      [&](const std::string&, const std::string&, int in, int out, int kernel, int groups, bool) {
+        return RandomConv({out, in / groups, kernel, kernel}, in / groups * kernel * kernel, rng);
+      },
+      [&](const std::string&, int in, int out) { return RandomConv({out, in}, in, rng); });
+}
+
+FoldedNetwork RandomFoldedNetwork(const NetworkSpec& spec, uint64_t seed) {
+  Rng rng(seed);
+  FoldedNetwork network;
+  network.spec = spec;
+  for (const LayerSpec& layer : spec.layers) network.layers.push_back(RandomFoldedLayer(layer, rng));
+  return network;
+}
 
 FoldedNetwork FoldBatchNorm(const NetworkSpec& spec, const std::map<std::string, FloatTensor>& state,
                             const std::string& source) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "accuracy/torch_state_dict.h"
+#include "common/rng.h"
 #include "space/layer_spec.h"
 
 namespace edgenas {
@@ -50,6 +51,13 @@ inline constexpr double kBatchNormEpsilon = 1e-5;
 // layer needs, layer by layer.
 FoldedNetwork FoldBatchNorm(const NetworkSpec& spec, const std::map<std::string, FloatTensor>& state,
                             const std::string& source);
+
+// Random weights of the shapes `layer` needs, for timing, where only shapes
+// matter: He-uniform weights and small biases, so activations stay in range.
+FoldedLayer RandomFoldedLayer(const LayerSpec& layer, Rng& rng);
+// Every layer of `spec` with random weights (RandomFoldedLayer); the same
+// seed gives the same weights.
+FoldedNetwork RandomFoldedNetwork(const NetworkSpec& spec, uint64_t seed);
 
 // The module prefix of a layer in a state_dict: "s1.b0" -> "s1_b0" (LibTorch
 // forbids dots in module names).

@@ -137,6 +137,28 @@ void AddMetadata(onnx::ModelProto* model, const std::string& key, const std::str
   entry->set_value(value);
 }
 
+// An opset-13 model whose graph `name` reads `input` [batch, dims...].
+onnx::ModelProto EmptyModel(const std::string& name, const std::vector<int64_t>& input_dims) {
+  onnx::ModelProto model;
+  model.set_ir_version(7);  // the IR version of opset 13
+  model.set_producer_name("edgenas");
+  model.set_producer_version(EDGENAS_VERSION);
+  model.add_opset_import()->set_version(kOnnxOpset);
+  onnx::GraphProto* graph = model.mutable_graph();
+  graph->set_name(name);
+  SetFloatTensorType(graph->add_input(), "input", input_dims);
+  return model;
+}
+
+// Renames the last node's output, `x`, to the graph's output `name`.
+void SetGraphOutput(onnx::GraphProto* graph, const std::string& x, const std::string& name,
+                    const std::vector<int64_t>& dims) {
+  onnx::NodeProto* final_node = graph->mutable_node(graph->node_size() - 1);
+  EDGENAS_ASSERT(final_node->output(0) == x);
+  final_node->set_output(0, name);
+  SetFloatTensorType(graph->add_output(), name, dims);
+}
+
 }  // namespace
 
 onnx::ModelProto BuildFp32Model(const FoldedNetwork& network, const ModelDescription& d) {
@@ -146,23 +168,13 @@ onnx::ModelProto BuildFp32Model(const FoldedNetwork& network, const ModelDescrip
   EDGENAS_THROW_IF_NOT_FMT(last.op == LayerOp::kLinear, "the network ends in {}, not in a linear classifier",
                            LayerOpToString(last.op));
 
-  onnx::ModelProto model;
-  model.set_ir_version(7);  // the IR version of opset 13
-  model.set_producer_name("edgenas");
-  model.set_producer_version(EDGENAS_VERSION);
-  model.add_opset_import()->set_version(kOnnxOpset);
+  onnx::ModelProto model = EmptyModel(d.arch.empty() ? "network" : d.arch,
+                                      {spec.input_channels, spec.resolution, spec.resolution});
   onnx::GraphProto* graph = model.mutable_graph();
-  graph->set_name(d.arch.empty() ? "network" : d.arch);
-
-  SetFloatTensorType(graph->add_input(), "input", {spec.input_channels, spec.resolution, spec.resolution});
   GraphWriter g(graph);
   std::string x = "input";
   for (size_t i = 0; i < spec.layers.size(); ++i) x = WriteLayer(g, spec.layers[i], network.layers[i], x);
-  // The last node's output is renamed to the graph's output.
-  onnx::NodeProto* final_node = graph->mutable_node(graph->node_size() - 1);
-  EDGENAS_ASSERT(final_node->output(0) == x);
-  final_node->set_output(0, "logits");
-  SetFloatTensorType(graph->add_output(), "logits", {last.out_channels});
+  SetGraphOutput(graph, x, "logits", {last.out_channels});
 
   std::vector<std::string> classes = d.class_names;
   if (classes.empty()) {
@@ -184,6 +196,23 @@ onnx::ModelProto BuildFp32Model(const FoldedNetwork& network, const ModelDescrip
   AddMetadata(&model, "space", d.space);
   AddMetadata(&model, "arch", d.arch);
   AddMetadata(&model, "weights", d.trained ? "trained" : "untrained: a fresh initialisation, for timing only");
+  AddMetadata(&model, "precision", "fp32");
+  return model;
+}
+
+onnx::ModelProto BuildLayerModel(const LayerSpec& layer, const FoldedLayer& weights) {
+  EDGENAS_THROW_IF_NOT_FMT(layer.op != LayerOp::kIdentity, "{}: an identity layer has no nodes to run", layer.name);
+  onnx::ModelProto model = EmptyModel(layer.name, {layer.in_channels, layer.in_size, layer.in_size});
+  onnx::GraphProto* graph = model.mutable_graph();
+  GraphWriter g(graph);
+  std::string x = WriteLayer(g, layer, weights, "input");
+  if (layer.op == LayerOp::kLinear) {
+    SetGraphOutput(graph, x, "output", {layer.out_channels});
+  } else {
+    x = g.Node("Identity", {x}, "output.identity")->output(0);
+    SetGraphOutput(graph, x, "output", {layer.out_channels, layer.out_size, layer.out_size});
+  }
+  AddMetadata(&model, "layer", layer.name);
   AddMetadata(&model, "precision", "fp32");
   return model;
 }

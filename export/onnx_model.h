@@ -33,6 +33,13 @@ struct ModelDescription {
 // The fp32 model of `network`.
 onnx::ModelProto BuildFp32Model(const FoldedNetwork& network, const ModelDescription& description);
 
+// One layer alone, for timing it: "input" [batch, in, size, size] -> the
+// layer's nodes exactly as BuildFp32Model writes them -> "output". Its output
+// passes through an Identity, so that BuildInt8Model quantizes it as inside a
+// network, where the next layer reads it quantized; a linear layer's output
+// stays float, as the logits do. Throws Error for an identity layer.
+onnx::ModelProto BuildLayerModel(const LayerSpec& layer, const FoldedLayer& weights);
+
 // ONNX's checker and strict shape inference; throws Error with ONNX's message.
 // Shape inference also proves the graph's output is [batch, classes].
 void CheckOnnxModel(const onnx::ModelProto& model);
