@@ -86,7 +86,8 @@ std::string OnnxRuntimeMissing() {
   return "";
 }
 
-std::vector<OnnxRuntimeResult> RunInOnnxRuntime(const std::vector<OnnxRuntimeJob>& jobs, int threads) {
+std::vector<OnnxRuntimeResult> RunInOnnxRuntime(const std::vector<OnnxRuntimeJob>& jobs, int threads,
+                                                const OnnxRuntimeReference* reference) {
   const std::string missing = OnnxRuntimeMissing();
   EDGENAS_THROW_IF_NOT_FMT(missing.empty(), "cannot run ONNX Runtime: {}", missing);
   EDGENAS_THROW_IF_NOT_FMT(threads >= 1, "ONNX Runtime threads = {}; must be at least 1", threads);
@@ -104,6 +105,8 @@ std::vector<OnnxRuntimeResult> RunInOnnxRuntime(const std::vector<OnnxRuntimeJob
                             {"batch", job.batch},
                             {"timing_runs", job.timing_runs},
                             {"warmup_runs", job.warmup_runs},
+                            {"timing_min_ms", job.timing_min_ms},
+                            {"timing_max_runs", job.timing_max_runs},
                             {"ranges", job.ranges},
                             {"percentile", job.percentile}};
     if (!job.input.empty()) {
@@ -115,6 +118,16 @@ std::vector<OnnxRuntimeResult> RunInOnnxRuntime(const std::vector<OnnxRuntimeJob
       model["output"] = fmt::format("{}/output{}.f32", scratch.path(), i);
     }
     request["models"].push_back(model);
+  }
+  if (reference != nullptr) {
+    const OnnxRuntimeJob& r = reference->model;
+    request["reference"] = {{"path", std::filesystem::absolute(r.model_path).string()},
+                            {"input_shape", r.input_shape},
+                            {"every", reference->every},
+                            {"timing_runs", std::max(1, r.timing_runs)},
+                            {"warmup_runs", r.warmup_runs},
+                            {"timing_min_ms", r.timing_min_ms},
+                            {"timing_max_runs", r.timing_max_runs}};
   }
   const std::string request_path = scratch.path() + "/request.json";
   const std::string response_path = scratch.path() + "/response.json";
@@ -135,6 +148,7 @@ std::vector<OnnxRuntimeResult> RunInOnnxRuntime(const std::vector<OnnxRuntimeJob
                                  static_cast<size_t>(result.output_shape[0] * result.output_shape[1]));
     }
     result.run_ms = r.at("run_ms").get<std::vector<double>>();
+    if (r.contains("reference_ms") && !r.at("reference_ms").is_null()) result.reference_ms = r.at("reference_ms").get<double>();
     if (!r.at("median_ms").is_null()) result.median_ms = r.at("median_ms").get<double>();
     for (const auto& [name, range] : r.at("ranges").items()) {
       result.ranges[name] = {range.at(0).get<double>(), range.at(1).get<double>()};

@@ -26,6 +26,10 @@ struct OnnxRuntimeJob {
   // there is no input) after warmup_runs untimed ones.
   int timing_runs = 0;
   int warmup_runs = 10;
+  // More timed runs until this much timed work, in ms, but at most
+  // timing_max_runs (if above timing_runs).
+  double timing_min_ms = 0;
+  int timing_max_runs = 0;
 };
 
 struct OnnxRuntimeResult {
@@ -34,12 +38,23 @@ struct OnnxRuntimeResult {
   std::vector<double> run_ms;  // batch-1 timings
   double median_ms = 0;
   std::map<std::string, std::pair<double, double>> ranges;  // output -> (min, max), when asked
+  double reference_ms = 0;  // the reference model's median timed last before this job (if any)
+};
+
+// A model timed between the jobs (before the first, then after every
+// `every`), with the jobs' timing fields: how fast the machine runs at each
+// moment, to correct timings for its drift.
+struct OnnxRuntimeReference {
+  OnnxRuntimeJob model;  // its model_path, input_shape and timing fields
+  int every = 25;
 };
 
 // Runs `jobs` in order in one ONNX Runtime process with `threads` intra-op
 // threads. Throws Error if Node or onnxruntime-node is missing (saying how to
 // install them) or a model fails to load or run (with ONNX Runtime's message).
-std::vector<OnnxRuntimeResult> RunInOnnxRuntime(const std::vector<OnnxRuntimeJob>& jobs, int threads);
+// With a `reference`, each result carries its latest timing.
+std::vector<OnnxRuntimeResult> RunInOnnxRuntime(const std::vector<OnnxRuntimeJob>& jobs, int threads,
+                                                const OnnxRuntimeReference* reference = nullptr);
 
 // Empty if ONNX Runtime can run here; else what is missing and how to install it.
 std::string OnnxRuntimeMissing();

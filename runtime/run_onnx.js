@@ -15,9 +15,14 @@
 //   output over that range (2048 bins) and reports the values at the
 //   (100 - p)th and pth percentiles instead, so rare outliers do not
 //   stretch the range. timing_runs > 0 times that many
-//   runs of one batch-1 input (the first) after warmup_runs untimed ones.
+//   runs of one batch-1 input (the first) after warmup_runs untimed ones, and
+//   more until "timing_min_ms" of timed work, up to "timing_max_runs".
+//   With "reference": {"path", "input_shape", "every": k, timing fields as a
+//   model's}, that model is opened once and timed before the first model and
+//   after every k models; each result carries the reference's latest median
+//   as "reference_ms", so that the caller can correct for the machine's drift.
 // RESPONSE: [{"output_shape": [N, K], "run_ms": [...], "median_ms": m,
-//             "ranges": {"tensor": [min, max], ...}}]
+//             "ranges": {"tensor": [min, max], ...}, "reference_ms": r}]
 'use strict';
 const fs = require('fs');
 const ort = require('onnxruntime-node');
@@ -34,6 +39,7 @@ function readFloats(path) {
 }
 
 const kBins = 2048;
+let jitWarm = false;  // whether this process has run enough to have compiled its run path
 
 // The inputs as tensors of at most `batch` items each.
 function batchesOf(input, n, item, itemSize, batch) {
@@ -98,13 +104,45 @@ async function measureRanges(session, batches, percentile) {
   return clipped;
 }
 
-async function runModel(spec, threads) {
-  const session = await ort.InferenceSession.create(spec.path, {
+function openSession(path, threads) {
+  return ort.InferenceSession.create(path, {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   });
+}
+
+// Times `session` on `feeds` as a model's timing fields say; returns the run times.
+async function timeRuns(session, feeds, spec) {
+  // Node's JIT compiles the run path over the first few hundred runs of the
+  // process: without these, the first model timed ran up to 1.4x slower.
+  const warmup = Math.max(spec.warmup_runs || 0, jitWarm ? 0 : 300);
+  jitWarm = true;
+  for (let i = 0; i < warmup; ++i) await session.run(feeds);
+  const minTimeMs = spec.timing_min_ms || 0;
+  const maxRuns = Math.max(spec.timing_runs, spec.timing_max_runs || 0);
+  const runs = [];
+  let timedMs = 0;
+  while (runs.length < maxRuns && (runs.length < spec.timing_runs || timedMs < minTimeMs)) {
+    const start = process.hrtime.bigint();
+    await session.run(feeds);
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    runs.push(ms);
+    timedMs += ms;
+  }
+  return runs;
+}
+
+// Zeros of a batch-1 input of `shape` [N, ...item]: timings do not depend on the values.
+function zeroFeeds(session, shape) {
+  const item = shape.slice(1);
+  const size = item.reduce((a, b) => a * b, 1);
+  return { [session.inputNames[0]]: new ort.Tensor('float32', new Float32Array(size), [1, ...item]) };
+}
+
+async function runModel(spec, threads) {
+  const session = await openSession(spec.path, threads);
   const inputName = session.inputNames[0];
   const outputName = session.outputNames[0];
   const [n, ...item] = spec.input_shape;
@@ -127,14 +165,10 @@ async function runModel(spec, threads) {
     result.output_shape = [n, classes];
   }
   if (spec.timing_runs > 0) {
-    const x = new ort.Tensor('float32', input.slice(0, itemSize), [1, ...item]);
-    const feeds = { [inputName]: x };
-    for (let i = 0; i < (spec.warmup_runs || 0); ++i) await session.run(feeds);
-    for (let i = 0; i < spec.timing_runs; ++i) {
-      const start = process.hrtime.bigint();
-      await session.run(feeds);
-      result.run_ms.push(Number(process.hrtime.bigint() - start) / 1e6);
-    }
+    const feeds = spec.input
+      ? { [inputName]: new ort.Tensor('float32', input.slice(0, itemSize), [1, ...item]) }
+      : zeroFeeds(session, spec.input_shape);
+    result.run_ms = await timeRuns(session, feeds, spec);
     result.median_ms = median(result.run_ms);
   }
   await session.release();
@@ -148,15 +182,26 @@ async function main() {
     process.exit(2);
   }
   const request = JSON.parse(fs.readFileSync(requestPath, 'utf8'));
+  const threads = request.threads || 1;
+  const reference = request.reference;
+  let referenceSession = null, referenceMs = null;
   const results = [];
-  for (const spec of request.models) {
+  for (let i = 0; i < request.models.length; ++i) {
+    const spec = request.models[i];
     try {
-      results.push(await runModel(spec, request.threads || 1));
+      if (reference && i % Math.max(1, reference.every || 1) === 0) {
+        if (!referenceSession) referenceSession = await openSession(reference.path, threads);
+        referenceMs = median(await timeRuns(referenceSession, zeroFeeds(referenceSession, reference.input_shape), reference));
+      }
+      const result = await runModel(spec, threads);
+      result.reference_ms = referenceMs;
+      results.push(result);
     } catch (e) {
       console.error(`${spec.path}: ${e.message}`);
       process.exit(1);
     }
   }
+  if (referenceSession) await referenceSession.release();
   fs.writeFileSync(responsePath, JSON.stringify(results));
 }
 
