@@ -127,7 +127,7 @@ HardwareProfile LoadHardwareProfile(const std::string& folder) {
     // Named, not a structured binding: lambdas below capture it (C++17).
     const YamlNode& name = entry.first;
     const YamlNode& metric = entry.second;
-    name.AsChoice({"latency", "energy"});
+    name.AsChoice({"latency", "latency_int8", "energy"});
     metric.CheckKeys({"unit", "tables", "constant", "scale", "scale_per_weight_mib"});
     CostTable table;
     table.unit = metric.Get("unit").AsChoice({"ms", "mJ"});

@@ -63,7 +63,7 @@ struct HardwareProfile {
   int threads = 0;      // 0: not stated by the source
   std::vector<std::string> spaces;  // the spaces the tables cover
   LutKeyFormat key_format = LutKeyFormat::kOfa;
-  std::map<std::string, CostTable> metrics;  // "latency", "energy"
+  std::map<std::string, CostTable> metrics;  // "latency", "latency_int8" (of the int8 model), "energy"
   std::string source;
   std::string license;
 };

@@ -118,6 +118,7 @@ void Job::MakeScorers() {
       case Metric::Kind::kParams: scorers_.push_back(counted(CountedMetric::kParams)); break;
       case Metric::Kind::kPeakMemory: scorers_.push_back(counted(CountedMetric::kPeakMemory)); break;
       case Metric::Kind::kLatency:
+      case Metric::Kind::kLatencyInt8:
       case Metric::Kind::kEnergy: scorers_.push_back(cost_models_.at(m.ToString()).get()); break;
     }
   }

@@ -25,20 +25,25 @@ namespace edgenas {
 
 // A quantity the search can optimise or bound.
 struct Metric {
-  enum class Kind { kAccuracy, kMacs, kParams, kPeakMemory, kLatency, kEnergy };
+  enum class Kind { kAccuracy, kMacs, kParams, kPeakMemory, kLatency, kLatencyInt8, kEnergy };
   Kind kind = Kind::kAccuracy;
-  std::string device;  // kLatency and kEnergy: the hardware profile's name
+  // kLatency, kLatencyInt8 (the int8 model's latency) and kEnergy: the hardware profile's name
+  std::string device;
 
-  // "accuracy", "macs", "params", "peak_memory", "latency@note10", "energy@jetson_tx2"
+  // "accuracy", "macs", "params", "peak_memory", "latency@note10", "latency_int8@host_cpu",
+  // "energy@jetson_tx2"
   std::string ToString() const;
   // Units as shown to users: "%", "MACs", "parameters", "bytes", "ms", "mJ".
   const char* Unit() const;
-  bool IsDeviceMetric() const { return kind == Kind::kLatency || kind == Kind::kEnergy; }
+  bool IsDeviceMetric() const {
+    return kind == Kind::kLatency || kind == Kind::kLatencyInt8 || kind == Kind::kEnergy;
+  }
   bool operator==(const Metric& other) const { return kind == other.kind && device == other.device; }
 };
 
 // The name of a metric kind as recipes write it ("peak_memory"; "latency" and
-// "energy" before '@<device>'). StringToMetricKind returns false for other names.
+// "latency_int8", "energy" before '@<device>'; as device metrics, also the
+// hardware profile's metric names). StringToMetricKind returns false for other names.
 const char* MetricKindToString(Metric::Kind kind);
 bool StringToMetricKind(const std::string& name, Metric::Kind* kind);
 

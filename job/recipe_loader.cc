@@ -29,7 +29,8 @@ struct MetricKindName {
 constexpr MetricKindName kMetricKinds[] = {
     {Metric::Kind::kAccuracy, "accuracy", false}, {Metric::Kind::kMacs, "macs", false},
     {Metric::Kind::kParams, "params", false},     {Metric::Kind::kPeakMemory, "peak_memory", false},
-    {Metric::Kind::kLatency, "latency", true},    {Metric::Kind::kEnergy, "energy", true},
+    {Metric::Kind::kLatency, "latency", true},    {Metric::Kind::kLatencyInt8, "latency_int8", true},
+    {Metric::Kind::kEnergy, "energy", true},
 };
 
 constexpr std::pair<Quantization, const char*> kQuantizations[] = {
@@ -64,7 +65,8 @@ const char* Metric::Unit() const {
     case Kind::kMacs: return "MACs";
     case Kind::kParams: return "parameters";
     case Kind::kPeakMemory: return "bytes";
-    case Kind::kLatency: return "ms";
+    case Kind::kLatency:
+    case Kind::kLatencyInt8: return "ms";
     case Kind::kEnergy: return "mJ";
   }
   return "?";
@@ -182,16 +184,16 @@ Metric ReadMetric(const YamlNode& node, const std::string& text) {
   if (at == std::string::npos) {
     if (!known || m.IsDeviceMetric()) {
       const std::string suggestion =
-          ClosestMatch(text, {"accuracy", "macs", "params", "peak_memory", "latency", "energy"});
+          ClosestMatch(text, {"accuracy", "macs", "params", "peak_memory", "latency", "latency_int8", "energy"});
       node.Fail(fmt::format("unknown metric '{}'{} (metrics: accuracy, macs, params, peak_memory, "
-                            "latency@<device>, energy@<device>)",
+                            "latency@<device>, latency_int8@<device>, energy@<device>)",
                             text, suggestion.empty() ? "" : fmt::format(" (did you mean '{}'?)", suggestion)));
     }
     return m;
   }
   if (!known || !m.IsDeviceMetric()) {
-    const std::string suggestion = ClosestMatch(quantity, {"latency", "energy"});
-    node.Fail(fmt::format("unknown device metric '{}' in '{}'{} (device metrics: latency@<device>, energy@<device>)",
+    const std::string suggestion = ClosestMatch(quantity, {"latency", "latency_int8", "energy"});
+    node.Fail(fmt::format("unknown device metric '{}' in '{}'{} (device metrics: latency@<device>, latency_int8@<device>, energy@<device>)",
                           quantity, text, suggestion.empty() ? "" : fmt::format(" (did you mean '{}'?)", suggestion)));
   }
   m.device = text.substr(at + 1);

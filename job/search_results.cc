@@ -164,7 +164,8 @@ void WriteBreakdown(const ResultContext& c, const Metric& metric, const LutCostM
                        100 * (total - layers_sum) / total);
   }
   const std::string name =
-      fmt::format("breakdown_{}{}.csv", metric.device, metric.kind == Metric::Kind::kEnergy ? "_energy" : "");
+      fmt::format("breakdown_{}{}.csv", metric.device,
+                  metric.kind == Metric::Kind::kLatency ? "" : std::string("_") + MetricKindToString(metric.kind));
   WriteFileAtomically(PathIn(folder, name), csv);
 }
 
