@@ -56,44 +56,34 @@ struct FitOptions {
   std::string space;
   std::string data;
   std::string device;
+  std::string model = "keys";
+  std::string precision = "fp32";
   std::string key_format = "ofa";
   std::string out_root;
   ProfileFit::Options fit;
   bool replace = false;
 };
 
-// timings.csv: a header 'arch,<value column>', then one timed network per row.
-std::vector<Timing> ReadTimings(const SearchSpace& space, const std::string& path) {
-  const CsvFile csv = CsvFile::Read(path);
-  EDGENAS_THROW_IF_NOT_FMT(csv.header().size() == 2 && csv.header()[0] == "arch",
-                           "{}:{}: expected the header 'arch,<value column>', got '{}'", path, csv.header_line(),
-                           csv.HeaderLine());
-  std::vector<Timing> timings;
-  for (const CsvFile::Row& row : csv.rows()) {
-    Timing t;
-    try {
-      t.genome = space.Parse(row.fields[0]);
-    } catch (const Error& e) {
-      csv.Fail(row, e.what());
-    }
-    t.value = csv.Number(row, 1);
-    if (t.value <= 0) csv.Fail(row, fmt::format("a timing must be positive, got {}", t.value));
-    timings.push_back(std::move(t));
-  }
-  return timings;
-}
-
 void Fit(const FitOptions& o) {
   const SearchSpace space = LoadSpace(o.space);
   LutKeyFormat format;
   StringToLutKeyFormat(o.key_format, &format);
-  const std::vector<Timing> timings = ReadTimings(space, o.data);
-  const ProfileFit fit = FitProfile(space, format, timings, o.fit);
-  const std::string source = fmt::format("fitted to {} timings in {}; {}-fold CV mean abs error {:.2f}%", timings.size(),
-                                         o.data, o.fit.folds, fit.cv_mean_abs_percent_error);
+  const TimingsFile file = ReadTimingsCsv(space, o.data, o.precision);
+  if (file.untimed > 0) fmt::print("{} rows without a latency_ms skipped\n", file.untimed);
+  const std::vector<Timing>& timings = file.timings;
+  ProfileFit::Options options = o.fit;
+  options.model = o.model == "features" ? ProfileFit::Model::kLayerFeatures : ProfileFit::Model::kPerKey;
+  const ProfileFit fit = FitProfile(space, format, timings, options);
+  const std::string source =
+      fmt::format("fitted ({} model) to {} {} timings in {}; {}-fold CV mean abs error {:.2f}%", o.model,
+                  timings.size(), o.precision, o.data, o.fit.folds, fit.cv_mean_abs_percent_error);
+  const std::string metric = o.precision == "int8" ? "latency_int8" : "latency";
   std::string folder;
-  WithReplaceHint([&] { folder = WriteFittedProfile(fit, space, format, o.device, source, o.out_root, o.replace); });
-  fmt::print("{}: {} unknowns fitted to {} timings\n", folder, fit.num_unknowns, fit.num_timings);
+  WithReplaceHint([&] {
+    folder = WriteFittedProfile(fit, space, format, o.device, source, o.out_root, o.replace, metric);
+  });
+  fmt::print("{}: {} ({}) from {} unknowns fitted to {} timings\n", folder, metric, o.model, fit.num_unknowns,
+             fit.num_timings);
   if (o.fit.folds >= 2) {
     fmt::print("{}-fold cross-validation: mean abs error {:.2f}%, {:.1f}% within 5%, {:.1f}% within 10%\n", o.fit.folds,
                fit.cv_mean_abs_percent_error, 100 * fit.cv_share_within_5_percent, 100 * fit.cv_share_within_10_percent);
@@ -164,7 +154,20 @@ void AddProfileCommands(CLI::App& app) {
   CLI::App* fit = profile->add_subcommand(
       "fit", "Fit per-block entries to whole-network timings (non-negative least squares, k-fold CV)");
   fit->add_option("--space,-s", f->space, "Space of the timed architectures")->required();
-  fit->add_option("--data", f->data, "CSV with a header 'arch,latency_ms' and one timed network per line")->required();
+  fit->add_option("--data", f->data,
+                  "CSV of timed networks: columns 'arch' and 'latency_ms' (profile sample's manifest.csv, profile "
+                  "validate --csv), or 'arch,<value>'; rows with an empty latency_ms are skipped")
+      ->required();
+  fit->add_option("--model", f->model,
+                  "keys: one entry per block key seen (needs at least as many timings as keys); features: each "
+                  "layer a non-negative combination of its MACs, elements and weights (about 20 unknowns)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"keys", "features"}));
+  fit->add_option("--precision", f->precision,
+                  "The timed models' precision: the rows of a 'precision' column to use, and the metric written "
+                  "(fp32: latency, int8: latency_int8)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fp32", "int8"}));
   fit->add_option("--device", f->device, "Name of the new profile (its folder)")->required()->check(DeviceNameValidator());
   fit->add_option("--key-format", f->key_format, "Key format of the written tables")
       ->capture_default_str()

@@ -9,9 +9,11 @@
 
 #include <filesystem>
 
+#include "common/csv_reader.h"
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/rng.h"
+#include "common/text.h"
 #include "cost/lut_cost_model.h"
 #include "cost/lut_keys.h"
 
@@ -82,10 +84,39 @@ namespace {
 // Block-usage counts: one column per LUT key of the blocks, one per resolution
 // for the constant (stem, head, and per-network overhead together). Where the
 // head reads a width the network chooses, the head layers get columns too.
+// With layer features, one column per feature (resolution 0) and the
+// constants; rows are fitted on relative errors, so that small and large
+// networks weigh alike.
 struct Design {
   std::vector<std::pair<int, std::string>> columns;  // (resolution, key); key "" = the constant
   std::vector<std::vector<std::pair<int, double>>> rows;  // sparse: (column, count)
+  bool relative = false;
 };
+
+Design BuildFeatureDesign(const SearchSpace& space, const std::vector<Timing>& timings) {
+  Design d;
+  d.relative = true;
+  const std::vector<std::string> names = LayerFeatureNames();
+  for (const std::string& name : names) d.columns.emplace_back(0, name);
+  std::map<int, int> constant;  // resolution -> column
+  for (const Timing& t : timings) {
+    std::string error;
+    EDGENAS_THROW_IF_NOT_FMT(space.IsValid(t.genome, &error), "a timing's architecture does not fit space '{}': {}",
+                             space.name(), error);
+    const NetworkSpec net = space.Decode(t.genome);
+    std::vector<double> sums(names.size(), 0.0);
+    for (const LayerSpec& layer : net.layers) {
+      const std::vector<double> f = LayerFeatures(layer);
+      for (size_t k = 0; k < f.size(); ++k) sums[k] += f[k];
+    }
+    const auto [it, added] = constant.emplace(net.resolution, static_cast<int>(d.columns.size()));
+    if (added) d.columns.emplace_back(net.resolution, "");
+    std::vector<std::pair<int, double>> row = {{it->second, 1.0}};
+    for (size_t k = 0; k < sums.size(); ++k) row.emplace_back(static_cast<int>(k), sums[k]);
+    d.rows.push_back(std::move(row));
+  }
+  return d;
+}
 
 Design BuildDesign(const SearchSpace& space, LutKeyFormat format, const std::vector<Timing>& timings) {
   Design d;
@@ -117,10 +148,23 @@ std::vector<double> Solve(const Design& d, const std::vector<Timing>& timings, c
   const int cols = static_cast<int>(d.columns.size());
   std::vector<double> a(rows.size() * cols, 0.0), b(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
-    for (const auto& [column, count] : d.rows[rows[i]]) a[i * cols + column] = count;
-    b[i] = timings[rows[i]].value;
+    const double weight = d.relative ? 1.0 / timings[rows[i]].value : 1.0;
+    for (const auto& [column, count] : d.rows[rows[i]]) a[i * cols + column] = count * weight;
+    b[i] = timings[rows[i]].value * weight;
   }
-  return NonNegativeLeastSquares(a, b, static_cast<int>(rows.size()), cols);
+  if (!d.relative) return NonNegativeLeastSquares(a, b, static_cast<int>(rows.size()), cols);
+  // Features differ by orders of magnitude (MACs against layer counts): each
+  // column is scaled to a largest value of 1 for the solver, then back.
+  std::vector<double> scale(cols, 0.0);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    for (int c = 0; c < cols; ++c) scale[c] = std::max(scale[c], std::abs(a[i * cols + c]));
+  }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    for (int c = 0; c < cols; ++c) a[i * cols + c] /= scale[c] > 0 ? scale[c] : 1.0;
+  }
+  std::vector<double> x = NonNegativeLeastSquares(a, b, static_cast<int>(rows.size()), cols);
+  for (int c = 0; c < cols; ++c) x[c] /= scale[c] > 0 ? scale[c] : 1.0;
+  return x;
 }
 
 double Predict(const Design& d, const std::vector<double>& x, int row) {
@@ -130,6 +174,110 @@ double Predict(const Design& d, const std::vector<double>& x, int row) {
 }
 
 }  // namespace
+
+std::vector<std::string> LayerFeatureNames() {
+  return {"conv_macs",        "pointwise_macs",   "depthwise_macs",   "depthwise_outputs", "se_macs",
+          "pooled_elements",  "hswish_elements",  "relu_elements",    "residual_elements", "tensor_elements",
+          "weights",          "convolutions",     "linear_macs"};
+}
+
+// Written from the LayerSpec's shapes, so that each kind of work is its own
+// feature (ComputeLayerStats sums MACs over a layer's parts).
+std::vector<double> LayerFeatures(const LayerSpec& s) {
+  enum { kConv, kPointwise, kDepthwise, kDepthwiseOut, kSe, kPooled, kHSwish, kReLU, kResidual, kTensor, kWeights,
+         kConvolutions, kLinear, kCount };
+  std::vector<double> f(kCount, 0.0);
+  const double in_area = static_cast<double>(s.in_size) * s.in_size;
+  const double out_area = static_cast<double>(s.out_size) * s.out_size;
+  const auto activation = [&](double elements) {
+    if (s.activation == Activation::kHSwish) f[kHSwish] += elements;
+    if (s.activation == Activation::kReLU || s.activation == Activation::kReLU6) f[kReLU] += elements;
+  };
+  f[kTensor] = s.in_channels * in_area + s.out_channels * out_area;
+  switch (s.op) {
+    case LayerOp::kConv: {
+      const double weights = static_cast<double>(s.in_channels) / s.groups * s.out_channels * s.kernel * s.kernel;
+      f[s.kernel == 1 ? kPointwise : kConv] = weights * out_area;
+      f[kWeights] = weights;
+      f[kConvolutions] = 1;
+      activation(s.out_channels * out_area);
+      break;
+    }
+    case LayerOp::kMBConv: {
+      const double mid = s.mid_channels;
+      if (s.has_expand_conv) {
+        f[kPointwise] += s.in_channels / static_cast<double>(s.groups) * mid * in_area;
+        f[kWeights] += s.in_channels / static_cast<double>(s.groups) * mid;
+        f[kConvolutions] += 1;
+        activation(mid * in_area);
+      }
+      f[kDepthwise] = mid * s.kernel * s.kernel * out_area;
+      f[kDepthwiseOut] = mid * out_area;
+      f[kWeights] += mid * s.kernel * s.kernel;
+      f[kConvolutions] += 1;
+      activation(mid * out_area);
+      if (s.se) {
+        f[kSe] = 2.0 * mid * s.se_channels;
+        f[kPooled] += mid * out_area;  // the pool reads it, the gate multiplies it
+        f[kHSwish] += mid;             // the gate's hard sigmoid
+        f[kWeights] += 2.0 * mid * s.se_channels;
+        f[kConvolutions] += 2;
+      }
+      f[kPointwise] += mid / s.groups * s.out_channels * out_area;
+      f[kWeights] += mid / s.groups * s.out_channels;
+      f[kConvolutions] += 1;
+      if (s.residual) f[kResidual] = s.out_channels * out_area;
+      break;
+    }
+    case LayerOp::kGlobalAvgPool:
+      f[kPooled] = s.in_channels * in_area;
+      break;
+    case LayerOp::kLinear:
+      f[kLinear] = static_cast<double>(s.in_channels) * s.out_channels;
+      f[kWeights] = static_cast<double>(s.in_channels) * s.out_channels;
+      break;
+    case LayerOp::kIdentity:
+      f[kTensor] = 0;  // no computation
+      break;
+  }
+  return f;
+}
+
+TimingsFile ReadTimingsCsv(const SearchSpace& space, const std::string& path, const std::string& precision) {
+  const CsvFile csv = CsvFile::Read(path);
+  const int arch = csv.Column("arch");
+  int value = csv.Column("latency_ms");
+  if (value < 0 && csv.header().size() == 2 && arch == 0) value = 1;
+  EDGENAS_THROW_IF_NOT_FMT(arch >= 0 && value >= 0,
+                           "{}:{}: expected the columns 'arch' and 'latency_ms' (or the two columns 'arch,<value>'), "
+                           "got '{}'",
+                           path, csv.header_line(), csv.HeaderLine());
+  const int precision_column = csv.Column("precision");
+  TimingsFile file;
+  for (const CsvFile::Row& row : csv.rows()) {
+    if (precision_column >= 0 && row.fields[precision_column] != precision) {
+      ++file.other_precision;
+      continue;
+    }
+    if (row.fields[value].empty()) {
+      ++file.untimed;
+      continue;
+    }
+    Timing t;
+    try {
+      t.genome = space.Parse(row.fields[arch]);
+    } catch (const Error& e) {
+      csv.Fail(row, e.what());
+    }
+    t.value = csv.Number(row, value);
+    if (t.value <= 0) csv.Fail(row, fmt::format("a timing must be positive, got {}", t.value));
+    file.timings.push_back(std::move(t));
+  }
+  EDGENAS_THROW_IF_NOT_FMT(!file.timings.empty(), "{}: no timed {} network (the latency_ms column is empty{})", path,
+                           precision, precision_column >= 0 ? " or the precision column names another" : "");
+  return file;
+}
+
 
 bool ProfileFit::Options::IsValid(std::string* error) const {
   if (folds == 1 || folds < 0) {
@@ -143,12 +291,16 @@ ProfileFit FitProfile(const SearchSpace& space, LutKeyFormat format, const std::
                       const ProfileFit::Options& options) {
   std::string error;
   EDGENAS_THROW_IF_NOT_FMT(options.IsValid(&error), "{}", error);
-  const Design d = BuildDesign(space, format, timings);
+  const bool features = options.model == ProfileFit::Model::kLayerFeatures;
+  const Design d = features ? BuildFeatureDesign(space, timings) : BuildDesign(space, format, timings);
   const int n = static_cast<int>(timings.size());
   EDGENAS_THROW_IF_NOT_FMT(n >= static_cast<int>(d.columns.size()),
-                           "{} timings cannot determine {} unknowns (one per block key seen, one constant per "
-                           "resolution); time at least {} networks",
-                           n, d.columns.size(), d.columns.size());
+                           "{} timings cannot determine {} unknowns ({}); time at least {} networks{}", n,
+                           d.columns.size(),
+                           features ? "one per layer feature, one constant per resolution"
+                                    : "one per block key seen, one constant per resolution",
+                           d.columns.size(),
+                           features ? "" : ", or fit the layer-features model, which has about 20 unknowns");
   ProfileFit fit;
   fit.num_timings = n;
   fit.num_unknowns = static_cast<int>(d.columns.size());
@@ -159,8 +311,22 @@ ProfileFit FitProfile(const SearchSpace& space, LutKeyFormat format, const std::
     const auto& [resolution, key] = d.columns[c];
     if (key.empty()) {
       fit.constant_by_resolution[resolution] = x[c];
+    } else if (features) {
+      fit.feature_costs[key] = x[c];
     } else {
       fit.entries_by_resolution[resolution][key] = x[c];
+    }
+  }
+  if (features) {  // every key of the space, at the timings' resolutions
+    std::vector<int> resolutions;
+    for (const auto& [r, unused] : fit.constant_by_resolution) resolutions.push_back(r);
+    for (int r : resolutions) {
+      for (const KeyedLayer& k : DistinctLayers(space, format, {r})) {
+        const std::vector<double> f = LayerFeatures(k.layer);
+        double cost = 0;
+        for (size_t i = 0; i < f.size(); ++i) cost += x[i] * f[i];
+        fit.entries_by_resolution[r][k.key] = cost;
+      }
     }
   }
 
@@ -193,7 +359,7 @@ ProfileFit FitProfile(const SearchSpace& space, LutKeyFormat format, const std::
 
 std::string WriteFittedProfile(const ProfileFit& fit, const SearchSpace& space, LutKeyFormat format,
                                const std::string& device, const std::string& source, const std::string& out_root,
-                               bool replace) {
+                               bool replace, const std::string& metric) {
   namespace fs = std::filesystem;
   return WriteProfileFolder(out_root, device, replace, [&](const std::string& folder) {
     MetricFiles latency;
@@ -230,10 +396,21 @@ std::string WriteFittedProfile(const ProfileFit& fit, const SearchSpace& space, 
     info.spaces = {space.name()};
     info.key_format = format;
     info.source = source;
-    WriteProfileYaml(folder, info, {{"latency", latency}},
-                     "Written by `edgenas profile fit`: per-block entries fitted to whole-network timings.\n"
-                     "Stem, head and per-network overhead are in `constant`; their table entries are 0.");
-    LutCostModel(space, LoadHardwareProfile(folder), "latency", {resolutions});  // proves it costs the space
+    std::string comment;
+    if (fit.feature_costs.empty()) {
+      comment = "Written by `edgenas profile fit`: per-block entries fitted to whole-network timings.\n"
+                "Stem, head and per-network overhead are in `constant`; their table entries are 0.";
+    } else {
+      std::vector<std::string> costs;
+      for (const auto& [name, cost] : fit.feature_costs) costs.push_back(fmt::format("{} {:.4g}", name, cost));
+      comment = fmt::format(
+          "Written by `edgenas profile fit --model features`: each layer's entry is a non-negative combination\n"
+          "of the work it does, fitted to whole-network timings; the per-network overhead is in `constant`.\n"
+          "Cost per unit: {}.",
+          JoinStrings(costs));
+    }
+    WriteProfileYaml(folder, info, {{metric, latency}}, comment);
+    LutCostModel(space, LoadHardwareProfile(folder), metric, {resolutions});  // proves it costs the space
   });
 }
 

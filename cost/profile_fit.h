@@ -1,10 +1,17 @@
 // Fitting a lookup table from whole-network timings, for devices that can only
 // time complete networks.
 //
-//   timings (arch, ms) --> block-usage counts per LUT key --> non-negative least
-//   squares, plus one constant per resolution for the stem, head and per-network
-//   overhead --> per-key entries; k-fold cross-validation reports how well the
-//   fitted sum predicts networks it has not seen.
+//   per key:  timings (arch, ms) --> block-usage counts per LUT key --> non-
+//             negative least squares, plus one constant per resolution for the
+//             stem, head and per-network overhead --> per-key entries. Needs at
+//             least as many timings as keys seen (thousands in a large space).
+//   features: each layer's cost is a non-negative combination of the work it
+//             does (LayerFeatures: MACs by kind of convolution, elements through
+//             h-swish, tensor elements, ...), plus the constant per resolution:
+//             about 20 unknowns, so a few hundred timings fit a whole space,
+//             and every key of the space gets an entry.
+//   k-fold cross-validation reports how well the fitted sum predicts networks
+//   it has not seen.
 #pragma once
 
 #include <map>
@@ -22,15 +29,34 @@ struct Timing {
   double value = 0;  // measured cost, e.g. latency in ms
 };
 
+// Whole-network timings read from a CSV (ReadTimingsCsv).
+struct TimingsFile {
+  std::vector<Timing> timings;
+  int untimed = 0;          // rows whose latency_ms is empty
+  int other_precision = 0;  // rows of the other precision (a 'precision' column)
+};
+
+// Either 'arch,<value column>' (two columns), or any columns including
+// 'arch' and 'latency_ms', as `profile sample`'s manifest.csv and `profile
+// validate --csv` write them; with a 'precision' column, only the rows of
+// `precision` ("fp32", "int8"). Rows with an empty latency_ms are not timed
+// yet and are skipped. Throws Error with file:line for a bad row, and if no
+// row is left.
+TimingsFile ReadTimingsCsv(const SearchSpace& space, const std::string& path, const std::string& precision);
+
 struct ProfileFit {
+  enum class Model { kPerKey, kLayerFeatures };
   struct Options {
     int folds = 5;          // k of the k-fold cross-validation, 2 or more (0: no validation)
     uint64_t seed = 0;      // shuffles the folds
+    Model model = Model::kPerKey;
 
     // Names the first field that breaks a rule, with its value.
     bool IsValid(std::string* error) const;
   };
 
+  // kLayerFeatures: the cost of one unit of each feature (LayerFeatureNames).
+  std::map<std::string, double> feature_costs;
   // Fitted entries: key -> cost, and the per-resolution constants.
   std::map<int, std::unordered_map<std::string, double>> entries_by_resolution;
   std::map<int, double> constant_by_resolution;
@@ -43,6 +69,11 @@ struct ProfileFit {
   double cv_share_within_10_percent = 0;  // 0..1
 };
 
+// The work a layer does, as the layer-features fit weighs it; parallel to
+// LayerFeatureNames(). Amounts at batch 1: MACs, elements, counts.
+std::vector<std::string> LayerFeatureNames();
+std::vector<double> LayerFeatures(const LayerSpec& layer);
+
 // Throws Error if there are fewer timings than unknowns, or a timing's genome
 // does not fit the space.
 ProfileFit FitProfile(const SearchSpace& space, LutKeyFormat format, const std::vector<Timing>& timings,
@@ -52,9 +83,11 @@ ProfileFit FitProfile(const SearchSpace& space, LutKeyFormat format, const std::
 // profile only if `replace`): one table per resolution in Once-for-All's layout
 // plus the per-resolution constant. The stem and head are part of the constant,
 // so their keys are written with cost 0. Returns the profile's folder.
+// `metric` names the profile's metric ("latency", or "latency_int8" for
+// timings of int8 models).
 std::string WriteFittedProfile(const ProfileFit& fit, const SearchSpace& space, LutKeyFormat format,
                                const std::string& device, const std::string& source, const std::string& out_root,
-                               bool replace);
+                               bool replace, const std::string& metric = "latency");
 
 // Calibrating a measured profile against whole networks timed on the same
 // machine:

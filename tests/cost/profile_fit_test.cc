@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 
+#include "common/file_util.h"
 #include "cost/lut_cost_model.h"
 #include "space/space_loader.h"
 #include "test_util.h"
@@ -144,6 +146,122 @@ TEST_F(FitNote10, TooFewTimingsIsAClearError) {
   EXPECT_NE(error.find(" unknowns (one per block key seen, one constant per resolution); time at least "),
             std::string::npos)
       << error;
+}
+
+}  // namespace
+}  // namespace edgenas
+
+namespace edgenas {
+namespace {
+
+// A layer's features, counted by hand: an MBConv 16 -> 24 at 8x8 -> 4x4,
+// kernel 5, expand to 48, SE 16, h-swish, no residual.
+TEST(LayerFeatures, CountEachKindOfWork) {
+  LayerSpec l;
+  l.op = LayerOp::kMBConv;
+  l.in_channels = 16;
+  l.in_size = 8;
+  l.out_channels = 24;
+  l.out_size = 4;
+  l.kernel = 5;
+  l.stride = 2;
+  l.mid_channels = 48;
+  l.has_expand_conv = true;
+  l.se = true;
+  l.se_channels = 16;
+  l.activation = Activation::kHSwish;
+  const std::vector<std::string> names = LayerFeatureNames();
+  const std::vector<double> f = LayerFeatures(l);
+  ASSERT_EQ(f.size(), names.size());
+  std::map<std::string, double> by_name;
+  for (size_t i = 0; i < f.size(); ++i) by_name[names[i]] = f[i];
+  EXPECT_EQ(by_name["conv_macs"], 0);
+  EXPECT_EQ(by_name["pointwise_macs"], 16 * 48 * 64 + 48 * 24 * 16);  // expand at 8x8, project at 4x4
+  EXPECT_EQ(by_name["depthwise_macs"], 48 * 25 * 16);
+  EXPECT_EQ(by_name["depthwise_outputs"], 48 * 16);
+  EXPECT_EQ(by_name["se_macs"], 2 * 48 * 16);
+  EXPECT_EQ(by_name["pooled_elements"], 48 * 16);
+  EXPECT_EQ(by_name["hswish_elements"], 48 * 64 + 48 * 16 + 48);  // expand, depthwise, the SE gate
+  EXPECT_EQ(by_name["relu_elements"], 0);
+  EXPECT_EQ(by_name["residual_elements"], 0);
+  EXPECT_EQ(by_name["tensor_elements"], 16 * 64 + 24 * 16);
+  EXPECT_EQ(by_name["weights"], 16 * 48 + 48 * 25 + 2 * 48 * 16 + 48 * 24);
+  EXPECT_EQ(by_name["convolutions"], 5);
+  EXPECT_EQ(by_name["linear_macs"], 0);
+}
+
+// Timings made by a known per-feature cost are predicted exactly, and the
+// written profile prices every network of the space, including ones whose
+// keys no timing used.
+TEST(ProfileFit, LayerFeaturesModelRecoversAKnownCostAndCoversTheSpace) {
+  const SearchSpace space = LoadSpace("mbv3_small_input");
+  const std::vector<std::string> names = LayerFeatureNames();
+  std::vector<double> unit_cost(names.size());
+  for (size_t i = 0; i < names.size(); ++i) unit_cost[i] = (i % 3 == 0) ? 0.0 : 1e-6 * (i + 1);
+  const auto true_cost = [&](const Genome& g) {
+    const NetworkSpec net = space.Decode(g);
+    double total = 0.01 + 0.001 * net.resolution;  // the per-network constant
+    for (const LayerSpec& l : net.layers) {
+      const std::vector<double> f = LayerFeatures(l);
+      for (size_t i = 0; i < f.size(); ++i) total += unit_cost[i] * f[i];
+    }
+    return total;
+  };
+  Rng rng(11);
+  std::vector<Timing> timings;
+  for (int i = 0; i < 120; ++i) {
+    const Genome g = space.Sample(rng);
+    timings.push_back({g, true_cost(g)});
+  }
+  ProfileFit::Options options;
+  options.model = ProfileFit::Model::kLayerFeatures;
+  const ProfileFit fit = FitProfile(space, LutKeyFormat::kOfa, timings, options);
+  EXPECT_EQ(fit.num_unknowns, static_cast<int>(names.size()) + 5);  // and one constant per resolution
+  EXPECT_LT(fit.cv_mean_abs_percent_error, 1e-4);
+  EXPECT_EQ(fit.feature_costs.size(), names.size());  // (some are not identifiable alone: the classifier is fixed)
+
+  const std::string out = testing::UniqueTempPath("features_fit");
+  std::filesystem::remove_all(out);
+  const std::string folder =
+      WriteFittedProfile(fit, space, LutKeyFormat::kOfa, "fitted", "test", out, false, "latency_int8");
+  const LutCostModel model(space, LoadHardwareProfile(folder), "latency_int8");
+  for (int i = 0; i < 50; ++i) {
+    const Genome g = space.Sample(rng);  // networks no timing saw
+    EXPECT_NEAR(model.Cost(g), true_cost(g), 1e-6 * true_cost(g));
+  }
+  std::filesystem::remove_all(out);
+}
+
+TEST(ProfileFit, PerKeyModelSaysHowManyTimingsItNeedsAndOffersTheOther) {
+  const SearchSpace space = LoadSpace("mbv3_small_input");
+  Rng rng(2);
+  std::vector<Timing> timings;
+  for (int i = 0; i < 20; ++i) timings.push_back({space.Sample(rng), 1.0});
+  const std::string error = testing::ErrorOf([&] { FitProfile(space, LutKeyFormat::kOfa, timings, {}); });
+  EXPECT_NE(error.find("20 timings cannot determine"), std::string::npos) << error;
+  EXPECT_NE(error.find("layer-features model"), std::string::npos) << error;
+}
+
+TEST(ReadTimingsCsv, ReadsColumnsByNameFiltersPrecisionAndSkipsUntimedRows) {
+  const SearchSpace space = LoadSpace("mbv3_small_input");
+  Rng rng(3);
+  const std::string a = space.ToString(space.Sample(rng)), b = space.ToString(space.Sample(rng));
+  const std::string path = testing::UniqueTempPath("manifest") + ".csv";
+  WriteFileAtomically(path, "file,precision,arch,resolution,macs,params,latency_ms\n"
+                            "n0.onnx,fp32," + a + ",16,1,1,0.5\n"
+                            "n0_int8.onnx,int8," + a + ",16,1,1,0.4\n"
+                            "n1.onnx,fp32," + b + ",16,1,1,\n");
+  const TimingsFile fp32 = ReadTimingsCsv(space, path, "fp32");
+  ASSERT_EQ(fp32.timings.size(), 1u);
+  EXPECT_EQ(space.ToString(fp32.timings[0].genome), a);
+  EXPECT_EQ(fp32.timings[0].value, 0.5);
+  EXPECT_EQ(fp32.untimed, 1);
+  EXPECT_EQ(fp32.other_precision, 1);
+  EXPECT_EQ(ReadTimingsCsv(space, path, "int8").timings.at(0).value, 0.4);
+  WriteFileAtomically(path, "arch,ms,x\n" + a + ",1,2\n");
+  EXPECT_NE(testing::ErrorOf([&] { ReadTimingsCsv(space, path, "fp32"); }).find("expected the columns 'arch' and 'latency_ms'"),
+            std::string::npos);
+  std::filesystem::remove(path);
 }
 
 }  // namespace
