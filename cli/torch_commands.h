@@ -23,6 +23,8 @@ inline constexpr TorchCommand kTorchCommands[] = {
      "(docs/export.md)"},
     {"profile", "measure", "Time every distinct layer of the space(s) on this CPU and write hw_profiles/<device>/"},
     {"profile", "validate", "Time random networks end to end and compare them with a profile's prediction"},
+    {"profile", "sample",
+     "Write random networks of a space as ONNX files with manifest.csv, to time on a device and fit (profile fit)"},
     {"predictor", "train", "Train an MLP accuracy predictor (and its ridge baseline)"},
     {"predictor", "study",
      "Learning curve: train on N random networks, test on the rest, over several seeds; MLP vs ridge"},

@@ -19,6 +19,7 @@
 #include "cost/lut_cost_model.h"
 #include "cost/lut_keys.h"
 #include "cost/profile_fit.h"
+#include "profiler/measure_common.h"
 #include "space/space_loader.h"
 
 namespace edgenas {
@@ -27,41 +28,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Entry {
-  double median_ms = 0, mad_ms = 0;
-  int runs = 0;
-};
-using Table = std::map<std::string, Entry>;  // sorted: stable files
 
-// The layers an interrupted run already timed.
-Table ReadMeasuredTable(const std::string& path) {
-  Table table;
-  if (!PathExists(path)) return table;
-  for (const auto& [key, fields] : ReadTableFile(path)) {
-    const auto field = [&](const char* name) {
-      const auto found = fields.find(name);
-      EDGENAS_THROW_IF_NOT_FMT(found != fields.end(), "{}: entry '{}' lacks '{}' (not a table edgenas measured)", path,
-                               key, name);
-      return found->second;
-    };
-    table[key] = {field("median"), field("mad"), static_cast<int>(field("count"))};
-  }
-  return table;
-}
-
-void WriteMeasuredTable(const std::string& path, const Table& table) {
-  TableEntries entries;
-  for (const auto& [key, e] : table) entries[key] = {{"median", e.median_ms}, {"mad", e.mad_ms}, {"count", e.runs}};
-  WriteTableFile(path, entries);
-}
-
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown CPU";
-}
 
 // Times one forward pass of `module` on `input` in inference mode.
 template <typename M>
@@ -71,12 +38,6 @@ TimingResult TimeForward(M& module, const torch::Tensor& input, const TimerOptio
   return TimeRuns([&] { module->forward(input); }, options);
 }
 
-// A uniformly random genome whose resolution is one of `resolutions`.
-Genome SampleAt(const SearchSpace& space, const std::vector<int>& resolutions, Rng& rng) {
-  Genome g = space.Sample(rng);
-  g.genes[0] = static_cast<uint8_t>(space.ResolutionIndex(resolutions[rng.UniformInt(resolutions.size())]));
-  return g;
-}
 
 // Median time of one whole network, built from its spec, on random input.
 double TimeNetwork(const NetworkSpec& spec, const TimerOptions& timer) {
@@ -85,17 +46,6 @@ double TimeNetwork(const NetworkSpec& spec, const TimerOptions& timer) {
   return TimeForward(net, input, timer).median_ms;
 }
 
-std::vector<int> ResolutionsToMeasure(const SearchSpace& space, const std::vector<int>& wanted) {
-  const std::vector<int>& all = space.spec().resolutions;
-  if (all.size() == 1 || wanted.empty()) return all;
-  std::vector<int> chosen;
-  for (int r : wanted) {
-    if (space.ResolutionIndex(r) >= 0) chosen.push_back(r);
-  }
-  EDGENAS_THROW_IF_NOT_FMT(!chosen.empty(), "space '{}' has none of the resolutions {} (it has {})", space.name(),
-                           fmt::join(wanted, ", "), fmt::join(all, ", "));
-  return chosen;
-}
 
 }  // namespace
 
@@ -113,40 +63,11 @@ std::string BlasInUse() {
   return found.empty() ? "unknown" : found;
 }
 
-bool MeasureOptions::IsValid(std::string* error) const {
-  if (spaces.empty()) {
-    *error = "MeasureOptions::spaces is empty. Violated constraint: at least one space to measure";
-  } else if (!IsSafeName(device)) {
-    *error = fmt::format("MeasureOptions::device = '{}'. Violated constraint: a name (letters, digits, '_', '-', '.'; "
-                         "not '.' or '..')",
-                         Printable(device));
-  } else if (threads < 1) {
-    *error = fmt::format("MeasureOptions::threads = {}. Violated constraint: threads >= 1", threads);
-  } else if (calibration_networks != 0 && calibration_networks < 3) {
-    *error = fmt::format("MeasureOptions::calibration_networks = {}. Violated constraint: 0 or at least 3",
-                         calibration_networks);
-  } else {
-    return true;
-  }
-  return false;
-}
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The layers to time: the distinct layers of every space, per resolution.
-using LayersByResolution = std::map<int, std::vector<KeyedLayer>>;
-
-LayersByResolution LayersToMeasure(const std::vector<SearchSpace>& spaces, const std::vector<int>& wanted) {
-  LayersByResolution layers;
-  for (const SearchSpace& space : spaces) {
-    for (int r : ResolutionsToMeasure(space, wanted)) {
-      for (KeyedLayer& k : DistinctLayers(space, LutKeyFormat::kNative, {r})) layers[r].push_back(std::move(k));
-    }
-  }
-  return layers;
-}
 
 // Times every layer not yet in its table, writing the table after each one.
 // Returns the medians, what the calibration costs networks with.
@@ -159,7 +80,7 @@ CostTable TimeLayers(const MeasureOptions& o, const fs::path& folder, const Laye
   medians.unit = "ms";
   for (const auto& [r, layers] : layers_by_resolution) {
     const std::string path = (folder / fmt::format("tables/{}_lookup_table.yaml", r)).string();
-    Table table = o.resume ? ReadMeasuredTable(path) : Table();
+    MeasuredTable table = o.resume ? ReadMeasuredTable(path) : MeasuredTable();
     for (const KeyedLayer& k : layers) {
       ++done;
       if (table.count(k.key)) {
@@ -238,24 +159,10 @@ HardwareProfile DescribeMeasuredProfile(const MeasureOptions& o, const std::vect
 
 MeasureSummary MeasureProfile(const MeasureOptions& o, const std::function<void(const MeasureProgress&)>& on_layer) {
   const auto start = Clock::now();
-  std::string error;
-  EDGENAS_THROW_IF_NOT_FMT(o.IsValid(&error), "{}", error);
+  EDGENAS_THROW_IF_NOT_FMT(o.runtime == MeasureRuntime::kLibTorch,
+                           "MeasureProfile times LibTorch; MeasureOnnxRuntimeProfile times ONNX Runtime");
   const fs::path folder = fs::path(o.out_root) / o.device;
-  EDGENAS_THROW_IF_NOT_FMT(o.replace || o.resume || !PathExists(folder / "profile.yaml"),
-                           "{} already holds a profile (MeasureOptions::resume and ::replace are false)",
-                           folder.string());
-  EDGENAS_THROW_IF_NOT_FMT(o.replace || o.resume || !PathExists(folder / "tables"),
-                           "{} holds an interrupted measurement (MeasureOptions::resume and ::replace are false)",
-                           folder.string());
-  // --replace: the old profile moves aside into a fresh folder of this run's
-  // and is removed once the new one is written; a run that dies leaves it there.
-  fs::path aside;
-  if (o.replace && !o.resume && PathExists(folder)) {
-    std::string pattern = (fs::path(o.out_root) / fmt::format(".{}.replaced.XXXXXX", o.device)).string();
-    EDGENAS_THROW_IF_NOT_FMT(::mkdtemp(pattern.data()) != nullptr, "{}: cannot create a folder", o.out_root);
-    aside = pattern;
-    fs::rename(folder, aside / o.device);
-  }
+  const fs::path aside = PrepareProfileFolder(o);
   SetTorchThreads(o.threads);
   KeepFreedMemory();
 
@@ -310,17 +217,7 @@ ValidationReport ValidateProfile(const std::string& profile_folder, const std::s
     report.networks.push_back({space.ToString(g), model.Cost(g), TimeNetwork(space.Decode(g), timer)});
     on_network(i + 1, count);
   }
-  double total = 0;
-  int within5 = 0, within10 = 0;
-  for (const auto& n : report.networks) {
-    const double error = std::abs(n.error_percent());
-    total += error;
-    within5 += error <= 5.0;
-    within10 += error <= 10.0;
-  }
-  report.mean_abs_percent_error = total / count;
-  report.share_within_5_percent = static_cast<double>(within5) / count;
-  report.share_within_10_percent = static_cast<double>(within10) / count;
+  Summarize(&report);
   return report;
 }
 

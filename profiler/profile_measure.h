@@ -8,7 +8,9 @@
 //             (FitLatencyCalibration); then profile.yaml.
 //   validate: random networks, timed end to end, against the profile's prediction.
 //
-// Runs in the edgenas-torch executable (LibTorch side).
+// The LibTorch runtime is implemented in profile_measure.cc (edgenas-torch),
+// ONNX Runtime in onnx_runtime_profile.h (LibTorch-free); both write the same
+// profile format.
 #pragma once
 
 #include <cstdint>
@@ -20,12 +22,23 @@
 
 namespace edgenas {
 
+enum class MeasureRuntime { kLibTorch, kOnnxRuntime };
+
+// The precision of the model a table is timed in, and the profile metric that
+// holds it: fp32 -> "latency", int8 (ONNX Runtime QDQ) -> "latency_int8".
+enum class Precision { kFp32, kInt8 };
+const char* PrecisionToString(Precision precision);  // "fp32", "int8"
+bool StringToPrecision(const std::string& name, Precision* precision);
+const char* LatencyMetric(Precision precision);
+
 struct MeasureOptions {
+  MeasureRuntime runtime = MeasureRuntime::kLibTorch;
+  std::vector<Precision> precisions = {Precision::kFp32};  // LibTorch: fp32 only
   std::vector<std::string> spaces;  // built-in names or space files
   std::vector<int> resolutions;     // restricts spaces with several resolutions; empty: all
   std::string device;               // the profile's name (folder)
   std::string out_root;             // folder that holds the profile folder
-  int threads = 1;                  // LibTorch intra-op threads, recorded in profile.yaml
+  int threads = 1;                  // intra-op threads, recorded in profile.yaml
   TimerOptions timer;
   int calibration_networks = 40;    // whole networks per space timed to fit scale and constant (0: none)
   uint64_t seed = 0;                // picks the calibration networks
@@ -68,6 +81,11 @@ struct ValidationReport {
   double share_within_5_percent = 0;   // 0..1
   double share_within_10_percent = 0;  // 0..1
   int estimated_entries = 0;  // table entries interpolated (interpolate_missing)
+  // ONNX Runtime: measured_ms is scaled to the speed the profile was measured
+  // at, by its reference network timed among the networks; these are the
+  // timings as they came, and the machine's speed now against then (> 1: faster).
+  std::vector<double> raw_measured_ms;
+  double speed_vs_profile = 1;
 };
 
 // Times `count` random networks of `space` end to end under the profile's
