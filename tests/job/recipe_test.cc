@@ -87,6 +87,28 @@ TEST(Recipe, DeviceMetricsNameShippedProfiles) {
   EXPECT_TRUE(Job(r).warnings().empty());
 }
 
+// latency_int8@<device> is the int8 model's latency, from the profile's own
+// metric: it prices networks differently from the fp32 latency.
+TEST(Recipe, Int8LatencyIsTheProfilesLatencyInt8Metric) {
+  const Recipe r = LoadRecipe(kRecipes + "/good/small_input_int8_latency.yaml");
+  ASSERT_EQ(r.objectives.size(), 1u);
+  EXPECT_EQ(r.objectives[0].metric.kind, Metric::Kind::kLatencyInt8);
+  EXPECT_EQ(r.objectives[0].metric.ToString(), "latency_int8@host_cpu_ort");
+  EXPECT_STREQ(r.objectives[0].metric.Unit(), "ms");
+  const Job job(r);
+  ASSERT_TRUE(job.cost_models().count("latency_int8@host_cpu_ort"));
+  ASSERT_TRUE(job.cost_models().count("latency@host_cpu_ort"));  // the device's fp32 latency is reported beside it
+  Rng rng(4);
+  int differ = 0;
+  for (int i = 0; i < 20; ++i) {
+    const Genome g = job.space().Sample(rng);
+    const double int8 = job.cost_models().at("latency_int8@host_cpu_ort")->Cost(g);
+    EXPECT_GT(int8, 0);
+    differ += int8 != job.cost_models().at("latency@host_cpu_ort")->Cost(g);
+  }
+  EXPECT_EQ(differ, 20);
+}
+
 // Width 1.0 has none of the Note10 table's keys; the recipe accepts estimates
 // for that device, and the warning says how many and shows one.
 TEST(Recipe, InterpolatedCostsComeWithAWarning) {

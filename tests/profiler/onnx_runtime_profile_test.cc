@@ -4,6 +4,7 @@
 // exercises them; nothing here checks speed.
 #include "profiler/onnx_runtime_profile.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -14,6 +15,9 @@
 #include "common/file_util.h"
 #include "cost/lut_cost_model.h"
 #include "cost/lut_keys.h"
+#include "cost/profile_fit.h"
+#include "profiler/measure_common.h"
+#include "space/network_stats.h"
 #include "export/folded_network.h"
 #include "export/onnx_model.h"
 #include "runtime/onnx_runtime.h"
@@ -197,6 +201,39 @@ TEST(OnnxRuntimeProfile, RefusesAPrecisionItCannotTime) {
   std::string error;
   EXPECT_FALSE(o.IsValid(&error));
   EXPECT_NE(error.find("LibTorch profiles are fp32 only"), std::string::npos) << error;
+}
+
+// profile validate --data: a profile against timings it was not made from.
+TEST(ValidateAgainstTimings, ComparesTheProfileWithEveryTimedRowOfItsPrecision) {
+  const SearchSpace space = LoadSpace("mbv3_small_input");
+  Rng rng(9);
+  std::vector<Timing> timings;
+  std::string csv = "arch,precision,latency_ms\n";
+  for (int i = 0; i < 60; ++i) {
+    const Genome g = space.Sample(rng);
+    const NetworkStats stats = ComputeStats(space.Decode(g));
+    const double ms = 0.02 + 1e-7 * stats.macs;  // a device whose time is linear in MACs
+    timings.push_back({g, ms});
+    csv += fmt::format("{},int8,{}\n{},fp32,{}\n", space.ToString(g), ms, space.ToString(g), 2 * ms);
+  }
+  ProfileFit::Options options;
+  options.model = ProfileFit::Model::kLayerFeatures;
+  const std::string out = edgenas::testing::UniqueTempPath("validate_data");
+  fs::remove_all(out);
+  const std::string folder = WriteFittedProfile(FitProfile(space, LutKeyFormat::kOfa, timings, options), space,
+                                                LutKeyFormat::kOfa, "device", "test", out, false, "latency_int8");
+  const std::string path = out + "/timings.csv";
+  WriteFileAtomically(path, csv);
+  const ValidationReport report = ValidateAgainstTimings(folder, "mbv3_small_input", Precision::kInt8, path, false);
+  ASSERT_EQ(report.networks.size(), 60u);  // the int8 rows only
+  EXPECT_LT(report.mean_abs_percent_error, 1e-3);
+  EXPECT_EQ(report.share_within_10_percent, 1.0);
+  // The profile has no fp32 latency.
+  EXPECT_NE(edgenas::testing::ErrorOf([&] {
+              ValidateAgainstTimings(folder, "mbv3_small_input", Precision::kFp32, path, false);
+            }).find("has no metric 'latency'"),
+            std::string::npos);
+  fs::remove_all(out);
 }
 
 TEST(SampleNetworks, WritesDistinctNetworksSpreadOverResolutionsWithAManifest) {
