@@ -13,13 +13,16 @@
 
 #include "cli/commands.h"
 #include "cli/data_source.h"
+#include "cli/export_command.h"
 #include "cli/network_report.h"
 #include "cli/torch_commands.h"
 #include "cli/training_progress.h"
 #include "common/file_util.h"
 #include "export/network_export.h"
 #include "export/ofa_net_config.h"
+#include "cost/hardware_profile.h"
 #include "job/recipe.h"
+#include "profiler/onnx_runtime_profile.h"
 #include "space/space_loader.h"
 #include "train/dataset_generation.h"
 
@@ -28,12 +31,6 @@ namespace edgenas {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct ExportCommandOptions {
-  ExportOptions exporter;
-  DataSource source;
-  std::string job_folder;  // a finished search's results folder, instead of --weights
-};
 
 // `train` and `test` are loaded already for a trained network (null for --weights none).
 void RunExport(ExportOptions& e, const ImageDataset* train, const ImageDataset* test) {
@@ -71,10 +68,8 @@ FinishedSearch ReadFinishedSearch(const std::string& folder) {
   return f;
 }
 
-// `edgenas export results/<job>`: trains the chosen network into
-// <job>/train (resuming an interrupted training), then exports it into
-// <job>/export. Each stage that finished before is kept, so a re-run goes on
-// where the last one stopped.
+}  // namespace
+
 void ExportJob(ExportCommandOptions& o) {
   const std::string& folder = o.job_folder;
   const FinishedSearch search = ReadFinishedSearch(folder);
@@ -88,6 +83,15 @@ void ExportJob(ExportCommandOptions& o) {
   e.arch = search.summary.at("best").at("arch").get<std::string>();
   for (const auto& [metric, figure] : search.summary.at("best").at("metrics").items()) {
     e.predicted.push_back({metric, figure.at("value").get<double>(), figure.at("unit").get<std::string>()});
+  }
+  // A device profile measured in ONNX Runtime has a reference network: timed
+  // beside the models, it puts their latencies at the profile's speed.
+  const FreshFolder scratch((fs::temp_directory_path() / "edgenas-reference-").string());
+  for (const ExportOptions::Prediction& p : e.predicted) {
+    const size_t at = p.metric.find('@');
+    if (at == std::string::npos || e.speed_reference) continue;
+    const std::string device = p.metric.substr(at + 1);
+    e.speed_reference = WriteSpeedReference(ProfileFolder(device), device, scratch.path() + "/reference.onnx");
   }
   e.int8 = settings.quantization != Quantization::kNone;
   if (settings.quantization == Quantization::kInt8Qat && e.qat_epochs == 0) e.qat_epochs = 1;
@@ -134,6 +138,8 @@ void ExportJob(ExportCommandOptions& o) {
   }
   RunExport(e, e.untrained ? nullptr : &train, e.untrained ? nullptr : &test);
 }
+
+namespace {
 
 void Export(ExportCommandOptions& o) {
   ExportOptions& e = o.exporter;

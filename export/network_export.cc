@@ -63,6 +63,17 @@ double Top1(const std::vector<int>& predicted, const ImageDataset& data) {
   return 100.0 * static_cast<double>(correct) / static_cast<double>(predicted.size());
 }
 
+// What was measured for a predicted metric, or 0: accuracy is the int8
+// model's (the fp32 one without int8); a latency on the speed reference's
+// device is the model's at the profile's speed.
+double MeasuredFor(const ExportReport& r, const std::string& metric) {
+  if (metric == "accuracy" && r.trained) return r.int8_written ? r.int8.test_top1 : r.fp32.test_top1;
+  if (!r.speed_reference) return 0;
+  if (metric == "latency@" + r.speed_reference->device) return r.fp32.latency_at_profile_speed_ms;
+  if (metric == "latency_int8@" + r.speed_reference->device && r.int8_written) return r.int8.latency_at_profile_speed_ms;
+  return 0;
+}
+
 std::string ReportMarkdown(const ExportReport& r) {
   std::string md = fmt::format("# Export of {} ({})\n\n", r.arch, r.space);
   const double fp32_kb = static_cast<double>(r.fp32.file_bytes) / 1024.0;
@@ -96,12 +107,28 @@ std::string ReportMarkdown(const ExportReport& r) {
   }
   if (!r.predicted.empty()) {
     md += "\nWhat the search predicted for this network (accuracy on its predictor's data and schedule, latency "
-          "from the device profiles):\n\n| metric | predicted |\n|---|---|\n";
+          "from the device profiles), beside what was measured:\n\n| metric | predicted | measured | error |\n"
+          "|---|---|---|---|\n";
     for (const ExportOptions::Prediction& p : r.predicted) {
       // Counts (MACs, params) in full; the rest to four significant digits.
       const bool count = p.value == std::round(p.value) && std::fabs(p.value) >= 1e4;
-      md += fmt::format("| {} | {} {} |\n", p.metric, count ? fmt::format("{:.0f}", p.value) : fmt::format("{:.4g}", p.value),
-                        p.unit);
+      const std::string value = count ? fmt::format("{:.0f}", p.value) : fmt::format("{:.4g}", p.value);
+      const double measured = MeasuredFor(r, p.metric);
+      // Accuracy's error in points, a latency's relative to the measurement.
+      const std::string error = p.unit == "%" ? fmt::format("{:+.2f} points", p.value - measured)
+                                              : fmt::format("{:+.1f}%", 100 * (p.value - measured) / measured);
+      md += measured > 0 ? fmt::format("| {} | {} {} | {:.4g} {} | {} |\n", p.metric, value, p.unit, measured, p.unit,
+                                       error)
+                         : fmt::format("| {} | {} {} | | |\n", p.metric, value, p.unit);
+    }
+    if (r.speed_reference) {
+      md += fmt::format(
+          "\nMeasured latencies are at the speed hw_profiles/{} was measured at: its reference network ran in "
+          "{:.4f} ms then and {:.4f} ms now, timed before each model (this machine runs {:.2f}x as fast as then; "
+          "unscaled: fp32 {:.4f} ms{}).\n",
+          r.speed_reference->device, r.speed_reference->profile_ms, r.fp32.reference_ms,
+          r.speed_reference->profile_ms / r.fp32.reference_ms, r.fp32.latency_ms,
+          r.int8_written ? fmt::format(", int8 {:.4f} ms", r.int8.latency_ms) : std::string());
     }
   }
   if (!r.int8_written) {
@@ -236,7 +263,11 @@ std::map<std::string, TensorRange> Calibrate(const onnx::ModelProto& fp32, std::
 
 nlohmann::json ReportJson(const ExportOptions& o, const ExportReport& r) {
   nlohmann::json predicted = nlohmann::json::object();
-  for (const ExportOptions::Prediction& p : r.predicted) predicted[p.metric] = {{"value", p.value}, {"unit", p.unit}};
+  for (const ExportOptions::Prediction& p : r.predicted) {
+    predicted[p.metric] = {{"value", p.value}, {"unit", p.unit}};
+    const double measured = MeasuredFor(r, p.metric);
+    if (measured > 0) predicted[p.metric]["measured"] = measured;
+  }
   const nlohmann::json quantization = {
       {"weights", r.per_channel_weights ? "int8, symmetric, per output channel" : "int8, symmetric, per tensor"},
       {"activations", "uint8, asymmetric, per tensor"},
@@ -250,9 +281,14 @@ nlohmann::json ReportJson(const ExportOptions& o, const ExportReport& r) {
       {"ptq_int8_test_top1",
        r.qat_epochs > 0 && r.trained ? nlohmann::json(r.ptq_int8_test_top1) : nlohmann::json(nullptr)}};
   auto figures = [&](const ModelFigures& f) {
-    return nlohmann::json{{"test_top1", r.trained ? nlohmann::json(f.test_top1) : nlohmann::json(nullptr)},
-                          {"latency_ms", f.latency_ms},
-                          {"file_bytes", f.file_bytes}};
+    nlohmann::json j{{"test_top1", r.trained ? nlohmann::json(f.test_top1) : nlohmann::json(nullptr)},
+                     {"latency_ms", f.latency_ms},
+                     {"file_bytes", f.file_bytes}};
+    if (r.speed_reference) {
+      j["reference_ms"] = f.reference_ms;
+      j["latency_at_profile_speed_ms"] = f.latency_at_profile_speed_ms;
+    }
+    return j;
   };
   return {{"space", r.space},
           {"arch", r.arch},
@@ -370,9 +406,28 @@ void MeasureInOnnxRuntime(const ExportOptions& o, const ExportSource& source, co
     jobs[2].model_path = ptq_path;
     jobs[2].timing_runs = 0;  // the same graph as the QAT model's: only its accuracy differs
   }
-  const std::vector<OnnxRuntimeResult> runs = RunInOnnxRuntime(jobs, o.threads);
+  OnnxRuntimeReference reference;
+  if (o.speed_reference) {  // timed before each model: the machine's speed at that moment
+    reference.model.model_path = o.speed_reference->model_path;
+    reference.model.input_shape = o.speed_reference->input_shape;
+    reference.model.timing_runs = o.timing_runs;
+    reference.model.warmup_runs = 20;
+    reference.every = 1;
+  }
+  const std::vector<OnnxRuntimeResult> runs =
+      RunInOnnxRuntime(jobs, o.threads, o.speed_reference ? &reference : nullptr);
   report->fp32 = {0, runs[0].median_ms, static_cast<int64_t>(fs::file_size(fp32_path))};
   if (o.int8) report->int8 = {0, runs[1].median_ms, static_cast<int64_t>(fs::file_size(int8_path))};
+  if (o.speed_reference) {
+    report->speed_reference = o.speed_reference;
+    const auto at_profile_speed = [&](const OnnxRuntimeResult& r, ModelFigures* figures) {
+      figures->reference_ms = r.reference_ms;
+      figures->latency_at_profile_speed_ms =
+          r.reference_ms > 0 ? r.median_ms * o.speed_reference->profile_ms / r.reference_ms : 0.0;
+    };
+    at_profile_speed(runs[0], &report->fp32);
+    if (o.int8) at_profile_speed(runs[1], &report->int8);
+  }
   if (o.untrained) return;
   report->test_images = test->count();
   const std::vector<int> fp32_predicted = Predictions(runs[0], spec);

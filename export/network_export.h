@@ -14,10 +14,12 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "datasets/image_dataset.h"
+#include "profiler/onnx_runtime_profile.h"
 #include "space/search_space.h"
 
 namespace edgenas {
@@ -57,6 +59,13 @@ struct ExportOptions {
     std::string unit;
   };
   std::vector<Prediction> predicted;
+  // A profile measured in ONNX Runtime with a reference network (profile
+  // measure --runtime onnxruntime): that network is timed beside the models,
+  // and their latencies are also given at the speed the profile was measured
+  // at, so that they compare with its predictions whatever this machine's
+  // speed is now. The predictions `latency@<device>` (fp32) and
+  // `latency_int8@<device>` (int8) get a measured column.
+  std::optional<SpeedReference> speed_reference;
   // Written as arch.json: the network, layer by layer. May be empty (no arch.json).
   std::function<std::string(const SearchSpace&, const Genome&)> describe_network;
 };
@@ -65,6 +74,10 @@ struct ModelFigures {
   double test_top1 = 0;        // percent, whole test set, in ONNX Runtime
   double latency_ms = 0;       // median batch-1 latency in ONNX Runtime
   int64_t file_bytes = 0;
+  // With ExportOptions::speed_reference: the reference's time just before
+  // this model's timing, and latency_ms at the profile's speed.
+  double reference_ms = 0;
+  double latency_at_profile_speed_ms = 0;
 };
 
 struct ExportReport {
@@ -82,6 +95,7 @@ struct ExportReport {
   double calibration_percentile = 0;
   int64_t calibration_images = 0;
   std::vector<ExportOptions::Prediction> predicted;  // ExportOptions::predicted
+  std::optional<SpeedReference> speed_reference;
 };
 
 // `train` and `test` are the images (null for an untrained network). Throws

@@ -393,6 +393,20 @@ onnx::ModelProto NetworkTimingModel(const NetworkSpec& spec, Precision precision
   return AtPrecision(BuildFp32Model(RandomFoldedNetwork(spec, seed), d), precision);
 }
 
+std::optional<SpeedReference> WriteSpeedReference(const std::string& profile_folder, const std::string& device,
+                                                  const std::string& model_path) {
+  const std::string path = (fs::path(profile_folder) / ReferenceNetwork::kFile).string();
+  if (!PathExists(path)) return std::nullopt;
+  const CsvFile csv = CsvFile::Read(path);
+  EDGENAS_THROW_IF_NOT_FMT(csv.HeaderLine() == "space,arch,seed,latency_ms" && csv.rows().size() == 1,
+                           "{}: expected the header 'space,arch,seed,latency_ms' and one row", path);
+  const std::optional<ReferenceNetwork> reference = ReferenceNetwork::Read(path, LoadSpace(csv.rows()[0].fields[0]));
+  EDGENAS_ASSERT(reference.has_value());
+  WriteModel(NetworkTimingModel(reference->spec, Precision::kFp32, reference->seed), model_path);
+  const NetworkSpec& s = reference->spec;
+  return SpeedReference{device, model_path, {1, s.input_channels, s.resolution, s.resolution}, reference->ms};
+}
+
 std::string MachineLoad::Warning(int threads) const {
   std::vector<std::string> signs;
   if (other_processes_cores > 0.25) {

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,22 @@ struct OnnxRuntimeValidation {
 ValidationReport ValidateOnnxRuntimeProfile(const OnnxRuntimeValidation& v,
                                             const std::function<void(int done, int total)>& on_progress,
                                             MachineLoad* load = nullptr);
+
+// A profile's reference network (written by `profile measure --runtime
+// onnxruntime`) as an ONNX model, for timing beside other models: its time
+// then over its time now says how much faster the machine runs than when the
+// profile was measured.
+struct SpeedReference {
+  std::string device;
+  std::string model_path;
+  std::vector<int64_t> input_shape;
+  double profile_ms = 0;  // its time when the profile was measured
+};
+
+// Writes the reference network of the profile in `profile_folder` (named
+// `device`) to `model_path`; empty if the profile has none.
+std::optional<SpeedReference> WriteSpeedReference(const std::string& profile_folder, const std::string& device,
+                                                  const std::string& model_path);
 
 struct SampleOptions {
   std::string space;

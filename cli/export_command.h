@@ -1,0 +1,25 @@
+// `edgenas export` as a function, for `edgenas run`, which chains it after
+// the search (LibTorch side: edgenas-torch).
+#pragma once
+
+#include <string>
+
+#include "cli/data_source.h"
+#include "export/network_export.h"
+
+namespace edgenas {
+
+struct ExportCommandOptions {
+  ExportOptions exporter;
+  DataSource source;
+  std::string job_folder;  // a finished search's results folder, instead of --weights
+};
+
+// `edgenas export results/<job>`: trains the chosen network into
+// <job>/train (resuming an interrupted training), then exports it into
+// <job>/export, as the recipe's export: section says. Each stage that
+// finished before is kept, so a re-run goes on where the last one stopped.
+// Throws Interrupted on Ctrl-C during training (the epoch's checkpoint is kept).
+void ExportJob(ExportCommandOptions& o);
+
+}  // namespace edgenas
