@@ -185,9 +185,11 @@ void Validate(const ValidateOptions& o) {
     r = ValidateOnnxRuntimeProfile(v, on_progress, &load);
     if (terminal) fmt::print(stderr, "\n");
     PrintMachineLoad(load, LoadHardwareProfile(folder).threads);
-    fmt::print("this machine runs the profile's reference network {:.2f}x as fast as when the profile was measured; "
-               "timings are scaled to that speed\n",
-               r.speed_vs_profile);
+    if (r.speed_vs_profile > 0) {
+      fmt::print("this machine runs the profile's reference network {:.2f}x as fast as when the profile was "
+                 "measured; timings are scaled to that speed\n",
+                 r.speed_vs_profile);
+    }
   } else {
     r = ValidateProfile(folder, o.space, o.count, o.seed, o.timer, o.interpolate_missing, on_progress);
     if (terminal) fmt::print(stderr, "\n");
@@ -313,6 +315,7 @@ int main(int argc, char** argv) {
                s->out, s->count, s->space);
   });
 
+  AddRunCommand(app);
   AddPredictorTrainCommands(app);
   AddTrainCommands(app);
   AddExportCommand(app);

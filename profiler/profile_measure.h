@@ -83,9 +83,10 @@ struct ValidationReport {
   int estimated_entries = 0;  // table entries interpolated (interpolate_missing)
   // ONNX Runtime: measured_ms is scaled to the speed the profile was measured
   // at, by its reference network timed among the networks; these are the
-  // timings as they came, and the machine's speed now against then (> 1: faster).
+  // timings as they came, and the machine's speed now against then (> 1:
+  // faster; 0: the profile has no reference network, nothing was scaled).
   std::vector<double> raw_measured_ms;
-  double speed_vs_profile = 1;
+  double speed_vs_profile = 0;
 };
 
 // Times `count` random networks of `space` end to end under the profile's
