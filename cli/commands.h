@@ -56,5 +56,20 @@ void AddPredictorTrainCommands(CLI::App& app);  // predictor train, study (edgen
 void AddTrainCommands(CLI::App& app);           // train (edgenas-torch)
 void AddExportCommand(CLI::App& app);           // export (edgenas-torch)
 void AddSearchCommands(CLI::App& app);          // search
+void AddRunCommand(CLI::App& app);              // run (edgenas-torch): search, then the recipe's export
+
+struct SearchCommandOptions {
+  std::string recipe;
+  std::string resume;  // a results folder whose interrupted run to continue
+  std::string output;
+  int threads = 0;  // 0: all cores
+  int checkpoint_every = 50;
+  bool quiet = false;
+  bool force = false;
+  bool name_next_command = true;  // say how to run the recipe's export section after
+};
+// `edgenas search`: runs (or resumes) a recipe and writes its results folder,
+// which it returns. Throws Interrupted on Ctrl-C (the state is saved).
+std::string RunSearchCommand(const SearchCommandOptions& o);
 
 }  // namespace edgenas

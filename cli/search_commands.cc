@@ -21,16 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct SearchCommandOptions {
-  std::string recipe;
-  std::string resume;
-  std::string output;
-  int threads = 0;  // 0: all cores
-  int checkpoint_every = 50;
-  bool quiet = false;
-  bool force = false;
-};
-
 // Set by SIGINT and SIGTERM; the search stops after the generation under way.
 void PrintProgress(const SearchProgress& p, bool terminal) {
   const double eta = p.generation > 0 ? p.elapsed_seconds * (p.generations - p.generation) / p.generation : 0;
@@ -46,7 +36,9 @@ void PrintProgress(const SearchProgress& p, bool terminal) {
   }
 }
 
-void Search(const SearchCommandOptions& o) {
+}  // namespace
+
+std::string RunSearchCommand(const SearchCommandOptions& o) {
   const bool resume = !o.resume.empty();
   EDGENAS_THROW_IF_NOT_FMT(resume != !o.recipe.empty(), "give either a recipe or --resume <results folder>, not both");
   const Job job(LoadRecipe(resume ? Checkpointer::RecipeOf(o.resume) : o.recipe));
@@ -99,11 +91,12 @@ void Search(const SearchCommandOptions& o) {
   checkpointer.Remove();
   if (!o.quiet) {
     std::cout << SummaryText(context, result) << "results: " << folder << "/\n";
-    if (job.recipe().export_settings) std::cout << "next, the recipe's export: edgenas export " << folder << "\n";
+    if (job.recipe().export_settings && o.name_next_command) {
+      std::cout << "next, the recipe's export: edgenas export " << folder << "\n";
+    }
   }
+  return folder;
 }
-
-}  // namespace
 
 void AddSearchCommands(CLI::App& app) {
   auto o = std::make_shared<SearchCommandOptions>();
@@ -119,7 +112,7 @@ void AddSearchCommands(CLI::App& app) {
       ->check(CLI::Range(0, 1 << 30));
   search->add_flag("--quiet,-q", o->quiet, "Print nothing but errors");
   search->add_flag("--force", o->force, "Overwrite the results of a finished job in the output folder");
-  search->callback([o] { Search(*o); });
+  search->callback([o] { RunSearchCommand(*o); });
 }
 
 }  // namespace edgenas

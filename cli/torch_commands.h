@@ -21,6 +21,9 @@ inline constexpr TorchCommand kTorchCommands[] = {
     {"export", "",
      "A trained network, or a search's chosen one (results/<job>), as fp32 and int8 ONNX checked in ONNX Runtime "
      "(docs/export.md)"},
+    {"run", "",
+     "Run a recipe's whole job: search, then train, quantize, export and verify the chosen network as its export: "
+     "section says; a re-run goes on where it stopped"},
     {"profile", "measure", "Time every distinct layer of the space(s) on this CPU and write hw_profiles/<device>/"},
     {"profile", "validate", "Time random networks end to end and compare them with a profile's prediction"},
     {"profile", "sample",

@@ -5,16 +5,20 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <onnx/onnx_pb.h>
 
 #include "common/file_util.h"
 #include "common/rng.h"
+#include "cost/hardware_profile.h"
 #include "export/onnx_graph.h"
 #include "export/onnx_in_libtorch.h"
 #include "export/onnx_model.h"
@@ -390,11 +394,47 @@ TEST_F(NetworkExport, AFinishedSearchsWinnerIsTrainedAndExportedAsItsRecipeSays)
   EXPECT_EQ(report["predicted"]["accuracy"]["value"], 91.5);
   EXPECT_FALSE(report["onnxruntime_int8"].is_null());
   EXPECT_EQ(report["quantization"]["qat_epochs"], 0);
-  EXPECT_NE(ReadFile(root + "/stdout").find("| accuracy | 91.5 % |"), std::string::npos);
+  EXPECT_NE(ReadFile(root + "/stdout").find("| accuracy | 91.5 % | "), std::string::npos);
 
   ASSERT_EQ(std::system(command.c_str()), 0);
   EXPECT_NE(ReadFile(root + "/stdout").find(job + "/export holds this job's export already"), std::string::npos);
   EXPECT_EQ(nlohmann::json::parse(ReadFile(job + "/export/report.json")), report);
+}
+
+// `edgenas run RECIPE`: the search, then the export section, in one command;
+// a second run keeps every finished stage. A recipe without an export section
+// is refused.
+TEST_F(NetworkExport, RunDoesTheWholeJobAndARerunKeepsWhatItFinished) {
+  const std::string root = *folder_ + "/run";
+  fs::create_directories(root);
+  WriteFileAtomically(root + "/r.yaml",
+                      "job: j\nspace: mbv3_small_input\nsearch:\n  algorithm: random\n  evaluations: 10\n"
+                      "objectives:\n  minimize: [macs]\nexport:\n  dataset: fashion_mnist\n  epochs: 1\n"
+                      "  quantization: int8_ptq\n");
+  testing::WriteIdxFolder(Bars(5200, 5), Test(), root + "/idx");
+  const std::string job = root + "/results/j";
+  const std::string command = std::string(EDGENAS_BINARY) + " run " + root + "/r.yaml -o " + job + " --data " + root +
+                              "/idx --format idx --classes 2 2>" + root + "/stderr >" + root + "/stdout";
+  ASSERT_EQ(std::system(command.c_str()), 0) << ReadFile(root + "/stderr");
+  const nlohmann::json summary = nlohmann::json::parse(ReadFile(job + "/summary.json"));
+  const nlohmann::json report = nlohmann::json::parse(ReadFile(job + "/export/report.json"));
+  EXPECT_EQ(report["arch"], summary["best"]["arch"]);  // the search's winner is what was exported
+  EXPECT_TRUE(PathExists(job + "/train/metrics.json"));
+  EXPECT_NE(ReadFile(root + "/stdout").find("job j in "), std::string::npos);
+
+  ASSERT_EQ(std::system(command.c_str()), 0) << ReadFile(root + "/stderr");
+  EXPECT_NE(ReadFile(root + "/stderr").find("the search finished before; kept"), std::string::npos);
+  EXPECT_NE(ReadFile(root + "/stdout").find(job + "/export holds this job's export already"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(ReadFile(job + "/summary.json")), summary);
+
+  WriteFileAtomically(root + "/no_export.yaml",
+                      "job: k\nspace: mbv3_small_input\nsearch:\n  algorithm: random\n  evaluations: 10\n"
+                      "objectives:\n  minimize: [macs]\n");
+  const std::string refused = std::string(EDGENAS_BINARY) + " run " + root + "/no_export.yaml -o " + root +
+                              "/results/k 2>" + root + "/stderr >/dev/null";
+  EXPECT_EQ(WEXITSTATUS(std::system(refused.c_str())), 2);
+  EXPECT_NE(ReadFile(root + "/stderr").find("`edgenas run` needs an export: section"), std::string::npos);
+  EXPECT_FALSE(PathExists(root + "/results/k"));
 }
 
 // --weights none: an ImageNet-size network nobody trained here, exported so
@@ -422,6 +462,44 @@ TEST_F(NetworkExport, UntrainedNetworkExportsForTimingLabelledAsSuch) {
   const nlohmann::json report = nlohmann::json::parse(ReadFile(o.out_folder + "/report.json"));
   EXPECT_TRUE(report["onnxruntime_int8"]["test_top1"].is_null());
   EXPECT_NE(ReadFile(o.out_folder + "/report.md").find("No accuracy was measured."), std::string::npos);
+}
+
+// With a device profile measured in ONNX Runtime, its reference network is
+// timed beside the models and their latencies are given at the profile's
+// speed, beside the search's predictions.
+TEST_F(NetworkExport, LatenciesAtTheProfilesSpeedStandBesideThePredictions) {
+  ExportOptions o = Options("speed_reference");
+  o.untrained = true;
+  o.weights_folder.clear();
+  o.space = "mbv3_small_input";
+  o.arch = "r20-k3.57.7-e2.31.4-w16.24.48-s0.1.0-ar.h.r";
+  o.calibration_images = 2;
+  o.timing_runs = 3;
+  o.predicted = {{"macs", 123456, "MACs"}, {"latency@host_cpu_ort", 0.05, "ms"}, {"latency_int8@host_cpu_ort", 0.06, "ms"}};
+  o.speed_reference = WriteSpeedReference(ProfileFolder("host_cpu_ort"), "host_cpu_ort", *folder_ + "/reference.onnx");
+  ASSERT_TRUE(o.speed_reference.has_value());  // the shipped profile has one
+  EXPECT_GT(o.speed_reference->profile_ms, 0);
+  const ExportReport r = ExportNetwork(o, nullptr, nullptr);
+  ASSERT_GT(r.fp32.reference_ms, 0);
+  ASSERT_GT(r.int8.reference_ms, 0);
+  const double profile_ms = o.speed_reference->profile_ms;
+  EXPECT_NEAR(r.fp32.latency_at_profile_speed_ms, r.fp32.latency_ms * profile_ms / r.fp32.reference_ms, 1e-12);
+  EXPECT_NEAR(r.int8.latency_at_profile_speed_ms, r.int8.latency_ms * profile_ms / r.int8.reference_ms, 1e-12);
+  const nlohmann::json report = nlohmann::json::parse(ReadFile(o.out_folder + "/report.json"));
+  EXPECT_DOUBLE_EQ(report["predicted"]["latency_int8@host_cpu_ort"]["measured"].get<double>(),
+                   r.int8.latency_at_profile_speed_ms);
+  EXPECT_DOUBLE_EQ(report["predicted"]["latency@host_cpu_ort"]["measured"].get<double>(),
+                   r.fp32.latency_at_profile_speed_ms);
+  EXPECT_FALSE(report["predicted"]["macs"].contains("measured"));
+  const std::string md = ReadFile(o.out_folder + "/report.md");
+  EXPECT_NE(md.find(fmt::format("| latency_int8@host_cpu_ort | 0.06 ms | {:.4g} ms | {:+.1f}% |",
+                                r.int8.latency_at_profile_speed_ms,
+                                100 * (0.06 - r.int8.latency_at_profile_speed_ms) / r.int8.latency_at_profile_speed_ms)),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("at the speed hw_profiles/host_cpu_ort was measured at"), std::string::npos);
+  // A profile without a reference network (LibTorch's) gives none.
+  EXPECT_FALSE(WriteSpeedReference(ProfileFolder("host_cpu_example"), "host_cpu_example", *folder_ + "/none.onnx"));
 }
 
 }  // namespace
