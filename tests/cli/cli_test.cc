@@ -84,7 +84,7 @@ TEST(Cli, DescribeAddsDeviceCosts) {
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_EQ(unknown.err,
             "unknown device 'note11' (did you mean 'note10'?): there is no hw_profiles/note11/profile.yaml "
-            "(devices: eyeriss, fpga, host_cpu_example, jetson_tx2, note10, pixel1_proxyless, pixel3, raspberry_pi4)\n");
+            "(devices: eyeriss, fpga, host_cpu_example, host_cpu_ort, jetson_tx2, note10, pixel1_proxyless, pixel3, raspberry_pi4)\n");
 }
 
 // The total is the network's cost: with host_cpu_example's per-network
