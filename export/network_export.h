@@ -85,6 +85,7 @@ struct ExportReport {
   bool int8_written = true;  // false: the fp32 model alone (ExportOptions::int8)
   bool trained = true;  // false: no accuracy was measured (the figures below are 0)
   double libtorch_test_top1 = 0;  // from metrics.json
+  double libtorch_validation_top1 = 0;  // from metrics.json: what accuracy predictors are trained on
   ModelFigures fp32, int8;
   int qat_epochs = 0;
   double ptq_int8_test_top1 = 0;  // with QAT: the calibrated int8 model before it
