@@ -38,7 +38,10 @@ const char* LatencyMetric(Precision precision) { return precision == Precision::
 MeasuredTable ReadMeasuredTable(const std::string& path) {
   MeasuredTable table;
   if (!PathExists(path)) return table;
-  for (const auto& [key, fields] : ReadTableFile(path)) {
+  for (const auto& entry : ReadTableFile(path)) {
+    // Named, not a structured binding: the lambda below captures them (C++17).
+    const std::string& key = entry.first;
+    const std::map<std::string, double>& fields = entry.second;
     const auto field = [&](const char* name) {
       const auto found = fields.find(name);
       EDGENAS_THROW_IF_NOT_FMT(found != fields.end(), "{}: entry '{}' lacks '{}' (not a table edgenas measured)", path,
