@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <set>
 
@@ -83,31 +84,41 @@ TEST(RandomFoldedNetwork, HasTheShapesOfAFoldedStateDictAndIsReproducible) {
   const NetworkSpec spec = space.Decode(space.Sample(rng));
   const FoldedNetwork a = RandomFoldedNetwork(spec, 7), b = RandomFoldedNetwork(spec, 7), c = RandomFoldedNetwork(spec, 8);
   ASSERT_EQ(a.layers.size(), spec.layers.size());
-  // Folding the random weights back from a state_dict of the same tensors
-  // accepts every shape (FoldBatchNorm names each tensor of another shape).
+  // A state_dict of the same tensors, with identity BatchNorms, folds back
+  // into the same weights: FoldBatchNorm names each tensor of another shape.
   std::map<std::string, FloatTensor> state;
+  const auto put = [&](const std::string& prefix, const std::string& bn, const FoldedConv& conv, bool bias) {
+    if (conv.empty()) return;
+    const int64_t out = conv.weight.shape[0];
+    state[prefix + ".weight"] = conv.weight;
+    if (bias) state[prefix + ".bias"] = {{out}, conv.bias};
+    if (bn.empty()) return;
+    const double identity = std::sqrt(1.0 + kBatchNormEpsilon);  // gamma / sqrt(var + eps) = 1
+    state[bn + ".weight"] = {{out}, std::vector<float>(static_cast<size_t>(out), static_cast<float>(identity))};
+    state[bn + ".bias"] = {{out}, conv.bias};
+    state[bn + ".running_mean"] = {{out}, std::vector<float>(static_cast<size_t>(out), 0.0f)};
+    state[bn + ".running_var"] = {{out}, std::vector<float>(static_cast<size_t>(out), 1.0f)};
+  };
   for (size_t i = 0; i < spec.layers.size(); ++i) {
     const LayerSpec& l = spec.layers[i];
     const FoldedLayer& f = a.layers[i];
     const std::string m = ModuleName(l);
-    const auto put = [&](const std::string& prefix, const FoldedConv& conv, bool bias) {
-      if (conv.empty()) return;
-      state[prefix + ".weight"] = conv.weight;
-      if (bias) state[prefix + ".bias"] = {{static_cast<int64_t>(conv.bias.size())}, conv.bias};
-    };
-    put(m + ".conv", f.conv, l.bias);
-    put(m + ".expand", f.expand, false);
-    put(m + ".depthwise", f.depthwise, false);
-    put(m + ".se_reduce", f.se_reduce, true);
-    put(m + ".se_expand", f.se_expand, true);
-    put(m + ".project", f.project, false);
-    put(m + ".linear", f.linear, true);
+    put(m + ".conv", l.batch_norm ? m + ".bn" : "", f.conv, l.bias);
+    put(m + ".expand", m + ".expand_bn", f.expand, false);
+    put(m + ".depthwise", m + ".depthwise_bn", f.depthwise, false);
+    put(m + ".se_reduce", "", f.se_reduce, true);
+    put(m + ".se_expand", "", f.se_expand, true);
+    put(m + ".project", m + ".project_bn", f.project, false);
+    put(m + ".linear", "", f.linear, true);
   }
-  NetworkSpec without_bn = spec;
-  for (LayerSpec& l : without_bn.layers) l.batch_norm = false;
-  bool any_mbconv = false;
-  for (const LayerSpec& l : spec.layers) any_mbconv |= l.op == LayerOp::kMBConv;
-  if (!any_mbconv) FoldBatchNorm(without_bn, state, "random");  // MBConvs always have BNs: shapes checked above
+  const FoldedNetwork folded = FoldBatchNorm(spec, state, "random");
+  for (size_t i = 0; i < spec.layers.size(); ++i) {
+    for (const auto& [mine, theirs] : {std::pair{&a.layers[i].depthwise, &folded.layers[i].depthwise},
+                                       std::pair{&a.layers[i].project, &folded.layers[i].project}}) {
+      ASSERT_EQ(mine->weight.shape, theirs->weight.shape) << spec.layers[i].name;
+      for (size_t k = 0; k < mine->bias.size(); ++k) EXPECT_NEAR(mine->bias[k], theirs->bias[k], 1e-6);
+    }
+  }
   EXPECT_EQ(a.layers[0].conv.weight.values, b.layers[0].conv.weight.values);
   EXPECT_NE(a.layers[0].conv.weight.values, c.layers[0].conv.weight.values);
 }
