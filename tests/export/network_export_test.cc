@@ -89,6 +89,18 @@ class NetworkExport : public ::testing::Test {
     o.timing_runs = 5;
     return o;
   }
+  // --weights none: a fresh initialisation of `arch`, calibrated on two random inputs.
+  static ExportOptions UntrainedOptions(const std::string& out, const std::string& space, const std::string& arch,
+                                        int timing_runs) {
+    ExportOptions o = Options(out);
+    o.untrained = true;
+    o.weights_folder.clear();
+    o.space = space;
+    o.arch = arch;
+    o.calibration_images = 2;
+    o.timing_runs = timing_runs;
+    return o;
+  }
   // Names in `folder`'s parent that start with its name: the folder and any
   // leftovers of a staging folder.
   static std::vector<std::string> Siblings(const std::string& folder) {
@@ -448,13 +460,7 @@ TEST_F(NetworkExport, RunDoesTheWholeJobAndARerunKeepsWhatItFinished) {
 // --weights none: an ImageNet-size network nobody trained here, exported so
 // that it can be timed on a device; labelled untrained, with no accuracy.
 TEST_F(NetworkExport, UntrainedNetworkExportsForTimingLabelledAsSuch) {
-  ExportOptions o = Options("untrained");
-  o.untrained = true;
-  o.weights_folder.clear();
-  o.space = "proxylessnas_mobile";
-  o.arch = "012500452633021036662";
-  o.calibration_images = 2;
-  o.timing_runs = 2;
+  const ExportOptions o = UntrainedOptions("untrained", "proxylessnas_mobile", "012500452633021036662", 2);
   const ExportReport r = ExportNetwork(o, nullptr, nullptr);
   EXPECT_FALSE(r.trained);
   EXPECT_GT(r.int8.latency_ms, 0.0);
@@ -476,13 +482,8 @@ TEST_F(NetworkExport, UntrainedNetworkExportsForTimingLabelledAsSuch) {
 // timed beside the models and their latencies are given at the profile's
 // speed, beside the search's predictions.
 TEST_F(NetworkExport, LatenciesAtTheProfilesSpeedStandBesideThePredictions) {
-  ExportOptions o = Options("speed_reference");
-  o.untrained = true;
-  o.weights_folder.clear();
-  o.space = "mbv3_small_input";
-  o.arch = "r20-k3.57.7-e2.31.4-w16.24.48-s0.1.0-ar.h.r";
-  o.calibration_images = 2;
-  o.timing_runs = 3;
+  ExportOptions o =
+      UntrainedOptions("speed_reference", "mbv3_small_input", "r20-k3.57.7-e2.31.4-w16.24.48-s0.1.0-ar.h.r", 3);
   o.predicted = {{"macs", 123456, "MACs"}, {"latency@host_cpu_ort", 0.05, "ms"}, {"latency_int8@host_cpu_ort", 0.06, "ms"}};
   o.speed_reference = WriteSpeedReference(ProfileFolder("host_cpu_ort"), "host_cpu_ort", *folder_ + "/reference.onnx");
   ASSERT_TRUE(o.speed_reference.has_value());  // the shipped profile has one
