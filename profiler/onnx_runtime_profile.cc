@@ -17,6 +17,7 @@
 #include "common/csv_reader.h"
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/statistics.h"
 #include "common/text.h"
 #include "cost/lut_cost_model.h"
 #include "cost/profile_fit.h"
@@ -67,6 +68,9 @@ onnx::ModelProto OverheadModel() {
   return BuildLayerModel(pool, {});
 }
 
+// WriteOnnxModel without ONNX's checker and shape inference: a measurement
+// writes 20,000 timing models. The same builders' output is checked in the
+// tests (every layer kind) and by WriteOnnxModel wherever a model is kept.
 void WriteModel(const onnx::ModelProto& model, const std::string& path) {
   std::string bytes;
   EDGENAS_THROW_IF_NOT_FMT(model.SerializeToString(&bytes), "{}: could not serialise the ONNX model", path);
@@ -84,20 +88,11 @@ OnnxRuntimeJob TimingJob(const std::string& path, const std::vector<int64_t>& in
   return job;
 }
 
+// Median and median absolute deviation, as TimeRuns describes LibTorch's runs.
 MeasuredEntry Describe(const OnnxRuntimeResult& r) {
   std::vector<double> deviations;
   for (double ms : r.run_ms) deviations.push_back(std::abs(ms - r.median_ms));
-  std::sort(deviations.begin(), deviations.end());
-  const size_t n = deviations.size();
-  const double mad = n == 0 ? 0 : (n % 2 ? deviations[n / 2] : (deviations[n / 2 - 1] + deviations[n / 2]) / 2);
-  return {r.median_ms, mad, static_cast<int>(n)};
-}
-
-double Median(std::vector<double> values) {
-  EDGENAS_ASSERT(!values.empty());
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+  return {r.median_ms, deviations.empty() ? 0.0 : Median(deviations), static_cast<int>(deviations.size())};
 }
 
 // CPU seconds so far: the machine's busy and stolen time (/proc/stat), and
@@ -206,13 +201,15 @@ struct ReferenceNetwork {
 
   static constexpr const char* kFile = "tables/reference_network.csv";
 
-  static std::optional<ReferenceNetwork> Read(const std::string& path, const SearchSpace& space) {
+  // The profile folder's reference network; empty if it has none.
+  static std::optional<ReferenceNetwork> Read(const std::string& profile_folder) {
+    const std::string path = (fs::path(profile_folder) / kFile).string();
     if (!PathExists(path)) return std::nullopt;
     const CsvFile csv = CsvFile::Read(path);
     EDGENAS_THROW_IF_NOT_FMT(csv.HeaderLine() == "space,arch,seed,latency_ms" && csv.rows().size() == 1,
                              "{}: expected the header 'space,arch,seed,latency_ms' and one row", path);
     const CsvFile::Row& row = csv.rows()[0];
-    if (row.fields[0] != space.name()) return std::nullopt;
+    const SearchSpace space = LoadSpace(row.fields[0]);
     ReferenceNetwork r;
     r.space = row.fields[0];
     r.arch = row.fields[1];
@@ -395,13 +392,8 @@ onnx::ModelProto NetworkTimingModel(const NetworkSpec& spec, Precision precision
 
 std::optional<SpeedReference> WriteSpeedReference(const std::string& profile_folder, const std::string& device,
                                                   const std::string& model_path) {
-  const std::string path = (fs::path(profile_folder) / ReferenceNetwork::kFile).string();
-  if (!PathExists(path)) return std::nullopt;
-  const CsvFile csv = CsvFile::Read(path);
-  EDGENAS_THROW_IF_NOT_FMT(csv.HeaderLine() == "space,arch,seed,latency_ms" && csv.rows().size() == 1,
-                           "{}: expected the header 'space,arch,seed,latency_ms' and one row", path);
-  const std::optional<ReferenceNetwork> reference = ReferenceNetwork::Read(path, LoadSpace(csv.rows()[0].fields[0]));
-  EDGENAS_ASSERT(reference.has_value());
+  const std::optional<ReferenceNetwork> reference = ReferenceNetwork::Read(profile_folder);
+  if (!reference) return std::nullopt;
   WriteModel(NetworkTimingModel(reference->spec, Precision::kFp32, reference->seed), model_path);
   const NetworkSpec& s = reference->spec;
   return SpeedReference{device, model_path, {1, s.input_channels, s.resolution, s.resolution}, reference->ms};
@@ -501,7 +493,7 @@ MeasureSummary MeasureOnnxRuntimeProfile(const MeasureOptions& o,
   // the first space, whose speed the first batch sets.
   const std::string reference_path = (folder / ReferenceNetwork::kFile).string();
   std::optional<ReferenceNetwork> kept =
-      o.resume ? ReferenceNetwork::Read(reference_path, spaces[0]) : std::nullopt;
+      o.resume ? ReferenceNetwork::Read(folder.string()) : std::nullopt;
   ReferenceNetwork reference;
   if (kept) {
     reference = *kept;
@@ -664,7 +656,7 @@ ValidationReport ValidateOnnxRuntimeProfile(const OnnxRuntimeValidation& v,
   // Timings are scaled to the speed the profile was measured at, by its
   // reference network timed among them (if it has one).
   const std::optional<ReferenceNetwork> kept =
-      ReferenceNetwork::Read((fs::path(v.profile_folder) / ReferenceNetwork::kFile).string(), space);
+      ReferenceNetwork::Read(v.profile_folder);
   Rng rng(v.seed);
   std::vector<Genome> genomes;
   for (int i = 0; i < v.count; ++i) genomes.push_back(SampleAt(space, resolutions, rng));
