@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "common/csv_reader.h"
 #include "common/error.h"
@@ -133,20 +134,11 @@ std::string TablePath(Precision precision, int resolution) {
 }
 
 constexpr const char* kCalibrationFile = "tables/calibration_networks.csv";
-constexpr const char* kOverheadKey = "run_overhead";
 
-// The whole networks timed for calibration: space, arch, metric -> ms.
+// The whole networks timed for calibration: (space, arch, metric) -> ms.
 struct CalibrationTimings {
-  struct Row {
-    std::string space, arch, metric;
-    double ms = 0;
-  };
-  std::vector<Row> rows;
-
-  bool Has(const std::string& space, const std::string& arch, const std::string& metric) const {
-    return std::any_of(rows.begin(), rows.end(),
-                       [&](const Row& r) { return r.space == space && r.arch == arch && r.metric == metric; });
-  }
+  using Key = std::tuple<std::string, std::string, std::string>;
+  std::map<Key, double> ms;
 
   static CalibrationTimings Read(const std::string& path) {
     CalibrationTimings t;
@@ -154,13 +146,17 @@ struct CalibrationTimings {
     const CsvFile csv = CsvFile::Read(path);
     EDGENAS_THROW_IF_NOT_FMT(csv.HeaderLine() == "space,arch,metric,latency_ms",
                              "{}: expected the header 'space,arch,metric,latency_ms'", path);
-    for (const CsvFile::Row& row : csv.rows()) t.rows.push_back({row.fields[0], row.fields[1], row.fields[2], csv.Number(row, 3)});
+    for (const CsvFile::Row& row : csv.rows()) {
+      t.ms[{row.fields[0], row.fields[1], row.fields[2]}] = csv.Number(row, 3);
+    }
     return t;
   }
 
   void Write(const std::string& path) const {
     std::string text = "space,arch,metric,latency_ms\n";
-    for (const Row& r : rows) text += fmt::format("{},{},{},{}\n", r.space, r.arch, r.metric, r.ms);
+    for (const auto& [key, value] : ms) {
+      text += fmt::format("{},{},{},{}\n", std::get<0>(key), std::get<1>(key), std::get<2>(key), value);
+    }
     WriteFileAtomically(path, text);
   }
 };
@@ -482,7 +478,7 @@ MeasureSummary MeasureOnnxRuntimeProfile(const MeasureOptions& o,
       const Genome g = SampleAt(space, resolutions, rng);
       calibration_networks.emplace_back(&space, g);
       for (Precision p : o.precisions) {
-        if (!calibration.Has(space.name(), space.ToString(g), LatencyMetric(p))) {
+        if (!calibration.ms.count({space.name(), space.ToString(g), LatencyMetric(p)})) {
           network_items.push_back({WorkItem::kNetwork, p, space.Decode(g).resolution, nullptr, &space, g});
         }
       }
@@ -530,8 +526,8 @@ MeasureSummary MeasureOnnxRuntimeProfile(const MeasureOptions& o,
         touched.insert({item.precision, item.resolution});
         ++summary.layers_timed;
       } else {
-        calibration.rows.push_back({item.space->name(), item.space->ToString(item.genome), LatencyMetric(item.precision),
-                                    AtReferenceSpeed(results[i].median_ms, results[i], reference.ms)});
+        calibration.ms[{item.space->name(), item.space->ToString(item.genome), LatencyMetric(item.precision)}] =
+            AtReferenceSpeed(results[i].median_ms, results[i], reference.ms);
       }
     }
     for (const auto& [p, r] : touched) WriteMeasuredTable((folder / TablePath(p, r)).string(), tables[p][r]);
@@ -580,15 +576,11 @@ MeasureSummary MeasureOnnxRuntimeProfile(const MeasureOptions& o,
     for (const SearchSpace& space : spaces) {
       const LutCostModel model(space, alone, LatencyMetric(p), {ResolutionsToMeasure(space, o.resolutions)});
       for (const auto& [network_space, genome] : calibration_networks) {
-        if (network_space != &space) continue;
-        for (const CalibrationTimings::Row& row : calibration.rows) {
-          if (row.space == space.name() && row.arch == space.ToString(genome) && row.metric == LatencyMetric(p)) {
-            calibration_specs.push_back(space.Decode(genome));
-            alone_sums.push_back(model.Cost(genome));
-            calibration_ms.push_back(row.ms);
-            break;
-          }
-        }
+        const auto timed = calibration.ms.find({space.name(), space.ToString(genome), LatencyMetric(p)});
+        if (network_space != &space || timed == calibration.ms.end()) continue;
+        calibration_specs.push_back(space.Decode(genome));
+        alone_sums.push_back(model.Cost(genome));
+        calibration_ms.push_back(timed->second);
       }
     }
     // Each entry fitted on the networks (LayerCostFit); with too few networks, the layer alone.
