@@ -55,7 +55,7 @@ void AddPredictorCommands(CLI::App& app);       // predictor list, predict, eval
 void AddPredictorTrainCommands(CLI::App& app);  // predictor train, study (edgenas-torch)
 void AddTrainCommands(CLI::App& app);           // train (edgenas-torch)
 void AddExportCommand(CLI::App& app);           // export (edgenas-torch)
-void AddSearchCommands(CLI::App& app);          // search
+void AddSearchCommands(CLI::App& app);          // search, report
 void AddRunCommand(CLI::App& app);              // run (edgenas-torch): search, then the recipe's export
 
 struct SearchCommandOptions {

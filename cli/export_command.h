@@ -13,6 +13,16 @@ struct ExportCommandOptions {
   ExportOptions exporter;
   DataSource source;
   std::string job_folder;  // a finished search's results folder, instead of --weights
+  bool print_report = true;  // the export's report.md on stdout when done
+};
+
+// How long ExportJob's two stages took; a stage finished by an earlier run is
+// kept, not timed.
+struct ExportJobTimes {
+  double train_seconds = 0;
+  bool train_kept = false;
+  double export_seconds = 0;  // calibrate, quantize, write ONNX, verify in ONNX Runtime
+  bool export_kept = false;
 };
 
 // `edgenas export results/<job>`: trains the chosen network into
@@ -20,6 +30,7 @@ struct ExportCommandOptions {
 // <job>/export, as the recipe's export: section says. Each stage that
 // finished before is kept, so a re-run goes on where the last one stopped.
 // Throws Interrupted on Ctrl-C during training (the epoch's checkpoint is kept).
-void ExportJob(ExportCommandOptions& o);
+// Writes <job>/report.html again when done.
+ExportJobTimes ExportJob(ExportCommandOptions& o);
 
 }  // namespace edgenas

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 
@@ -21,6 +22,7 @@
 #include "export/network_export.h"
 #include "export/ofa_net_config.h"
 #include "cost/hardware_profile.h"
+#include "job/job_report.h"
 #include "job/recipe.h"
 #include "profiler/onnx_runtime_profile.h"
 #include "space/space_loader.h"
@@ -32,16 +34,23 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
 // `train` and `test` are loaded already for a trained network (null for --weights none).
-void RunExport(ExportOptions& e, const ImageDataset* train, const ImageDataset* test) {
+void RunExport(ExportOptions& e, const ImageDataset* train, const ImageDataset* test, bool print_report = true) {
   e.describe_network = [](const SearchSpace& space, const Genome& genome) {
     nlohmann::json description = DescribeNetworkJson(space, genome, {});
     // Once-for-All's Python code builds the network from this (docs/export.md).
     if (space.has_ofa_json()) description["ofa_net_config"] = OfaNetConfig(space.Decode(genome));
     return description.dump(2) + "\n";
   };
-  ExportNetwork(e, train, test, [](const std::string& line) { fmt::print(stderr, "{}\n", line); });
-  fmt::print("{}\n", ReadFile(e.out_folder + "/report.md"));
+  const auto start = Clock::now();  // each step's line says how long the export has run
+  ExportNetwork(e, train, test, [start](const std::string& line) {
+    fmt::print(stderr, "[export {:.1f} s] {}\n", SecondsSince(start), line);
+  });
+  if (print_report) fmt::print("{}\n", ReadFile(e.out_folder + "/report.md"));
   fmt::print("written: {}/{{model_fp32.onnx, {}arch.json, report.json, report.md}}\n", e.out_folder,
              e.int8 ? "model_int8.onnx, " : "");
 }
@@ -70,8 +79,9 @@ FinishedSearch ReadFinishedSearch(const std::string& folder) {
 
 }  // namespace
 
-void ExportJob(ExportCommandOptions& o) {
+ExportJobTimes ExportJob(ExportCommandOptions& o) {
   const std::string& folder = o.job_folder;
+  ExportJobTimes times;
   const FinishedSearch search = ReadFinishedSearch(folder);
   const ExportSettings& settings = search.settings;
   if (!search.recipe_has_export) {
@@ -97,9 +107,10 @@ void ExportJob(ExportCommandOptions& o) {
   if (settings.quantization == Quantization::kInt8Qat && e.qat_epochs == 0) e.qat_epochs = 1;
   if (e.out_folder.empty()) e.out_folder = folder + "/export";
   if (PathExists(e.out_folder + "/report.md")) {
-    fmt::print("{}\n", ReadFile(e.out_folder + "/report.md"));
+    if (o.print_report) fmt::print("{}\n", ReadFile(e.out_folder + "/report.md"));
     fmt::print("{} holds this job's export already; remove it to export again\n", e.out_folder);
-    return;
+    times.train_kept = times.export_kept = true;
+    return times;
   }
 
   e.untrained = settings.epochs == 0;
@@ -108,6 +119,7 @@ void ExportJob(ExportCommandOptions& o) {
     o.source.Load(&train, &test);
     e.weights_folder = folder + "/train";
     if (!PathExists(e.weights_folder + "/metrics.json")) {
+      const auto train_start = Clock::now();
       const SearchSpace space = LoadSpace(e.space);
       ClassifierTrainingOptions training;
       // One epoch is the schedule the shipped accuracy datasets were measured
@@ -132,11 +144,17 @@ void ExportJob(ExportCommandOptions& o) {
         throw Interrupted(fmt::format("stopped after epoch {} of {}; run the same command again to go on",
                                       m.train_loss.size(), settings.epochs));
       }
+      times.train_seconds = SecondsSince(train_start);
     } else {
       fmt::print(stderr, "{} holds this job's finished training; exporting it\n", e.weights_folder);
+      times.train_kept = true;
     }
   }
-  RunExport(e, e.untrained ? nullptr : &train, e.untrained ? nullptr : &test);
+  const auto export_start = Clock::now();
+  RunExport(e, e.untrained ? nullptr : &train, e.untrained ? nullptr : &test, o.print_report);
+  times.export_seconds = SecondsSince(export_start);
+  WriteJobReport(folder);
+  return times;
 }
 
 namespace {

@@ -6,15 +6,26 @@
 // its last epoch, and a finished export is shown again.
 #include <fmt/format.h>
 
+#include <torch/version.h>
+
 #include <chrono>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <tuple>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/export_command.h"
 #include "cli/torch_commands.h"
 #include "common/error.h"
 #include "common/file_util.h"
+#include "cli/training_progress.h"
+#include "job/job_report.h"
+#include "runtime/onnx_runtime.h"
 #include "job/recipe.h"
 
 namespace edgenas {
@@ -31,8 +42,53 @@ struct RunCommandOptions {
 
 double SecondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
+std::string CpuModel() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) return line.substr(line.find(':') + 2);
+  }
+  return "unknown CPU";
+}
+
+std::string UtcNow() {
+  const std::time_t now = std::time(nullptr);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
+  return text;
+}
+
+// <job>/run.json: how this run went, for the report page. A stage kept from
+// an earlier run keeps the time that run measured.
+void WriteRunFacts(const std::string& folder, const Recipe& recipe, const RunCommandOptions& o,
+                   const std::vector<std::tuple<std::string, double, bool>>& stages, double total_seconds,
+                   const std::string& started) {
+  const std::string path = (fs::path(folder) / "run.json").string();
+  nlohmann::json earlier;
+  if (PathExists(path)) earlier = nlohmann::json::parse(ReadFile(path), nullptr, /*allow_exceptions=*/false);
+  nlohmann::json run;
+  run["recipe"] = recipe.path;
+  run["recipe_text"] = ReadFile(recipe.path);
+  for (size_t k = 0; k < stages.size(); ++k) {
+    const auto& [name, seconds, kept] = stages[k];
+    double shown = seconds;
+    if (kept && earlier.is_object() && earlier.contains("stages") && k < earlier["stages"].size() &&
+        earlier["stages"][k].value("stage", "") == name) {
+      shown = earlier["stages"][k].value("seconds", seconds);
+    }
+    run["stages"].push_back({{"stage", name}, {"seconds", shown}, {"kept", kept}});
+  }
+  run["total_seconds"] = total_seconds;
+  run["threads"] = o.search.threads > 0 ? o.search.threads : MachineThreads();
+  run["cores"] = static_cast<int>(std::thread::hardware_concurrency());
+  run["cpu"] = CpuModel();
+  run["started_utc"] = started;
+  run["versions"] = fmt::format("edgenas {}, LibTorch {}, {}", EDGENAS_VERSION, TORCH_VERSION, OnnxRuntimeVersion());
+  WriteFileAtomically(path, run.dump(2) + "\n");
+}
+
 void Run(RunCommandOptions& o) {
   const auto start = Clock::now();
+  const std::string started = UtcNow();
   const Recipe recipe = LoadRecipe(o.search.recipe);
   EDGENAS_THROW_IF_NOT_FMT(recipe.export_settings.has_value(),
                            "{}: `edgenas run` needs an export: section (how to train and quantize the chosen "
@@ -40,9 +96,10 @@ void Run(RunCommandOptions& o) {
                            recipe.path);
   const std::string folder = o.search.output.empty() ? recipe.output_dir : o.search.output;
 
-  fmt::print(stderr, "== 1/2 search: {} ({})\n", recipe.path, folder);
+  fmt::print(stderr, "== 1/3 search: {} ({})\n", recipe.path, folder);
   const auto search_start = Clock::now();
-  if (PathExists(fs::path(folder) / "summary.json")) {
+  const bool search_kept = PathExists(fs::path(folder) / "summary.json");
+  if (search_kept) {
     fmt::print(stderr, "{}/summary.json: the search finished before; kept (delete the folder to run the job anew)\n",
                folder);
   } else {
@@ -58,13 +115,22 @@ void Run(RunCommandOptions& o) {
   }
   const double search_seconds = SecondsSince(search_start);
 
-  fmt::print(stderr, "== 2/2 train, calibrate, quantize, export, verify ({}/train, {}/export)\n", folder, folder);
-  const auto export_start = Clock::now();
+  fmt::print(stderr, "== 2/3 train ({}/train), then 3/3 calibrate, quantize, export, verify ({}/export)\n", folder,
+             folder);
   o.exporter.job_folder = folder;
-  ExportJob(o.exporter);
-  fmt::print("job {} in {:.0f} s: search {:.0f} s, train and export {:.0f} s (stages finished before are not timed "
-             "again)\n",
-             recipe.job, SecondsSince(start), search_seconds, SecondsSince(export_start));
+  o.exporter.print_report = false;  // the job's table below says it all
+  const ExportJobTimes times = ExportJob(o.exporter);
+  const double total_seconds = SecondsSince(start);
+  WriteRunFacts(folder, recipe, o,
+                {{"search", search_seconds, search_kept},
+                 {"training", times.train_seconds, times.train_kept},
+                 {"calibrate, quantize, export, verify", times.export_seconds, times.export_kept}},
+                total_seconds, started);
+  WriteJobReport(folder);
+  fmt::print("\n{}\n", JobResultTable(folder));
+  fmt::print("job {} in {:.0f} s: search {:.0f} s, training {:.0f} s, export {:.0f} s (stages finished before are "
+             "kept, not timed again)\n",
+             recipe.job, total_seconds, search_seconds, times.train_seconds, times.export_seconds);
 }
 
 }  // namespace

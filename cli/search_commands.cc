@@ -1,4 +1,5 @@
-// `edgenas search`: run a recipe, or resume an interrupted run.
+// `edgenas search`: run a recipe, or resume an interrupted run; `edgenas
+// report`: a results folder's page again.
 #include <fmt/format.h>
 #include <tbb/global_control.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/file_util.h"
+#include "job/job_report.h"
 #include "job/search_results.h"
 #include "search/checkpoint.h"
 
@@ -44,6 +46,13 @@ std::string RunSearchCommand(const SearchCommandOptions& o) {
   const Job job(LoadRecipe(resume ? Checkpointer::RecipeOf(o.resume) : o.recipe));
   if (!o.quiet) {
     for (const std::string& warning : job.warnings()) fmt::print(stderr, "warning: {}\n", warning);
+    if (job.recipe().export_settings && o.name_next_command) {  // not run here, and not silently
+      const SourceLocation& at = job.recipe().export_settings->location;
+      fmt::print(stderr,
+                 "note: {}:{}:{}: `edgenas search` does not run the export section; `edgenas run` runs the search "
+                 "and then it, or `edgenas export` on the results folder after this (docs/export.md)\n",
+                 at.file, at.line, at.column);
+    }
   }
   const std::string folder = resume ? o.resume : !o.output.empty() ? o.output : job.recipe().output_dir;
   const FolderLock lock(folder);  // one job per folder at a time
@@ -89,8 +98,9 @@ std::string RunSearchCommand(const SearchCommandOptions& o) {
   const ResultContext context{job, evaluator, EDGENAS_VERSION};
   WriteSearchResults(context, result, folder);
   checkpointer.Remove();
+  const std::string page = WriteJobReport(folder);
   if (!o.quiet) {
-    std::cout << SummaryText(context, result) << "results: " << folder << "/\n";
+    std::cout << SummaryText(context, result) << "results: " << folder << "/ (on one page: " << page << ")\n";
     if (job.recipe().export_settings && o.name_next_command) {
       std::cout << "next, the recipe's export: edgenas export " << folder << "\n";
     }
@@ -113,6 +123,15 @@ void AddSearchCommands(CLI::App& app) {
   search->add_flag("--quiet,-q", o->quiet, "Print nothing but errors");
   search->add_flag("--force", o->force, "Overwrite the results of a finished job in the output folder");
   search->callback([o] { RunSearchCommand(*o); });
+
+  auto folder = std::make_shared<std::string>();
+  CLI::App* report = app.add_subcommand(
+      "report", "Write <results folder>/report.html again from what the job's stages left there (docs/search.md)");
+  report->add_option("results", *folder, "A finished search's folder (results/<job>)")->required();
+  report->callback([folder] {
+    const std::string page = WriteJobReport(*folder);
+    std::cout << JobResultTable(*folder) << "\n" << page << "\n";
+  });
 }
 
 }  // namespace edgenas

@@ -32,21 +32,23 @@ Axis NiceAxis(double low, double high) {
   return axis;
 }
 
-std::string Escape(const std::string& text) {
+}  // namespace
+
+std::string EscapeXml(const std::string& text) {
   std::string out;
   for (char c : text) {
     if (c == '<') out += "&lt;";
     else if (c == '>') out += "&gt;";
     else if (c == '&') out += "&amp;";
+    else if (c == '"') out += "&quot;";
+    else if (c == '\'') out += "&#39;";
     else out += c;
   }
   return out;
 }
 
-}  // namespace
-
 std::string RenderSvg(const Plot& plot) {
-  const double width = 480, height = 400, left = 75, top = 50;  // plot area and margins, px
+  const double width = plot.width, height = plot.height, left = 75, top = 50;  // plot area and margins, px
   double x_low = std::numeric_limits<double>::infinity(), x_high = -x_low, y_low = x_low, y_high = -x_low;
   for (const PlotSeries& s : plot.series) {
     for (const auto& [x, y] : s.points) {
@@ -55,6 +57,11 @@ std::string RenderSvg(const Plot& plot) {
     }
   }
   if (!std::isfinite(x_low)) x_low = y_low = 0, x_high = y_high = 1;
+  for (const PlotGuide& g : plot.guides) {
+    double& low = g.vertical ? x_low : y_low;
+    double& high = g.vertical ? x_high : y_high;
+    low = std::min(low, g.value), high = std::max(high, g.value);
+  }
   if (plot.include_zero) x_low = std::min(x_low, 0.0), y_low = std::min(y_low, 0.0);
   if (plot.same_axes) {
     x_low = y_low = std::min(x_low, y_low);
@@ -68,7 +75,7 @@ std::string RenderSvg(const Plot& plot) {
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
       "font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
       "<text x=\"{}\" y=\"25\" font-size=\"14\" text-anchor=\"middle\">{}</text>\n",
-      left + width + 30, top + height + 70, left + width / 2, Escape(plot.title));
+      left + width + 30, top + height + 70, left + width / 2, EscapeXml(plot.title));
   for (int i = 0; i <= ax.ticks; ++i) {
     const double v = ax.low + ax.step * i;
     svg += fmt::format(
@@ -85,8 +92,20 @@ std::string RenderSvg(const Plot& plot) {
   }
   svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#444\"/>\n", left, top,
                      width, height);
+  for (const PlotGuide& g : plot.guides) {
+    const double x1 = g.vertical ? px(g.value) : left, x2 = g.vertical ? x1 : left + width;
+    const double y1 = g.vertical ? top : py(g.value), y2 = g.vertical ? top + height : y1;
+    svg += fmt::format(
+        "<line class=\"guide\" data-value=\"{:.10g}\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" "
+        "stroke=\"{}\" stroke-dasharray=\"6 4\"><title>{}</title></line>\n"
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" fill=\"{}\"{}>{}</text>\n",
+        g.value, x1, y1, x2, y2, g.color, EscapeXml(g.label), g.vertical ? x1 - 4 : x2 - 4,
+        g.vertical ? top + height - 6 : y1 - 4,  // at the bottom, clear of the legend
+        g.color, " text-anchor=\"end\"", EscapeXml(g.label));
+  }
   int legend_row = 0;
   for (const PlotSeries& s : plot.series) {
+    svg += fmt::format("<g class=\"series\" data-label=\"{}\">\n", EscapeXml(s.label));
     if (s.line && s.points.size() > 1) {
       std::string path;
       for (const auto& [x, y] : s.points) path += fmt::format("{:.1f},{:.1f} ", px(x), py(y));
@@ -94,9 +113,11 @@ std::string RenderSvg(const Plot& plot) {
                          s.dashed ? " stroke-dasharray=\"4 3\"" : "");
     }
     if (s.markers) {
-      for (const auto& [x, y] : s.points) {
-        svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" fill=\"{}\" fill-opacity=\"0.7\"/>\n", px(x),
-                           py(y), s.radius, s.color);
+      for (size_t i = 0; i < s.points.size(); ++i) {
+        const auto [x, y] = s.points[i];
+        const std::string title = i < s.titles.size() ? "<title>" + EscapeXml(s.titles[i]) + "</title>" : "";
+        svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" fill=\"{}\" fill-opacity=\"0.7\">{}</circle>\n",
+                           px(x), py(y), s.radius, s.color, title);
       }
     }
     if (!s.label.empty()) {
@@ -104,15 +125,16 @@ std::string RenderSvg(const Plot& plot) {
       svg += fmt::format(
           "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"10\" height=\"10\" fill=\"{}\"/>"
           "<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n",
-          left + 10, ly - 9, s.color, left + 26, ly, Escape(s.label));
+          left + 10, ly - 9, s.color, left + 26, ly, EscapeXml(s.label));
     }
+    svg += "</g>\n";
   }
   svg += fmt::format(
       "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n"
       "<text transform=\"translate(18 {:.1f}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n",
-      left + width / 2, top + height + 38, Escape(plot.x_label), top + height / 2, Escape(plot.y_label));
+      left + width / 2, top + height + 38, EscapeXml(plot.x_label), top + height / 2, EscapeXml(plot.y_label));
   if (!plot.caption.empty()) {
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n", left, top + height + 60, Escape(plot.caption));
+    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n", left, top + height + 60, EscapeXml(plot.caption));
   }
   return svg + "</svg>\n";
 }

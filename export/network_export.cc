@@ -306,7 +306,7 @@ nlohmann::json ReportJson(const ExportOptions& o, const ExportReport& r) {
           {"predicted", predicted},
           {"int8_fp32_top1_agreement",
            r.trained && r.int8_written ? nlohmann::json(r.top1_agreement) : nlohmann::json(nullptr)},
-          {"latency", {{"runtime", "onnxruntime-node 1.30.0"}, {"batch", 1}, {"intra_op_threads", o.threads},
+          {"latency", {{"runtime", OnnxRuntimeVersion()}, {"batch", 1}, {"intra_op_threads", o.threads},
                        {"timed_runs", o.timing_runs}, {"statistic", "median"}}},
           {"quantization", r.int8_written ? quantization : nlohmann::json(nullptr)},
           {"edgenas_version", EDGENAS_VERSION}};

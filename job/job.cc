@@ -17,13 +17,6 @@
 namespace edgenas {
 
 Job::Job(Recipe recipe) : recipe_(std::move(recipe)) {
-  if (recipe_.export_settings) {
-    const SourceLocation& at = recipe_.export_settings->location;
-    warnings_.push_back(fmt::format(
-        "{}:{}:{}: the search does not run the export section; after it, `edgenas export` on the results "
-        "folder trains and exports the chosen network as the section says (docs/export.md)",
-        at.file, at.line, at.column));
-  }
   LoadSpace();
   CompileDeviceMetrics();
   LoadPredictor();

@@ -135,6 +135,12 @@ void WriteParetoSvg(const ResultContext& c, const SearchResult& r, const std::ve
   chosen.radius = 5;
   chosen.points.push_back(point(r.best));
   plot.series = {population, line, chosen};
+  for (const Constraint& k : c.job.recipe().constraints) {  // budgets on the plotted metrics
+    const std::string metric = k.metric.ToString();
+    if (metric != xm.name && metric != ym.name) continue;
+    if (k.max) plot.guides.push_back({metric == xm.name, *k.max, fmt::format("budget: {} ≤ {:g}", metric, *k.max)});
+    if (k.min) plot.guides.push_back({metric == xm.name, *k.min, fmt::format("budget: {} ≥ {:g}", metric, *k.min)});
+  }
   plot.caption = fmt::format("{} evaluations, {} generations, seed {}", r.evaluations, r.generations,
                              c.job.recipe().seed);
   WriteFileAtomically(PathIn(folder, "pareto.svg"), RenderSvg(plot));

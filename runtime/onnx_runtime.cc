@@ -86,6 +86,13 @@ std::string OnnxRuntimeMissing() {
   return "";
 }
 
+std::string OnnxRuntimeVersion() {
+  const std::string package = RuntimeFolder() + "/node_modules/onnxruntime-node/package.json";
+  if (!PathExists(package)) return "onnxruntime-node, not installed";
+  const nlohmann::json manifest = nlohmann::json::parse(ReadFile(package), nullptr, /*allow_exceptions=*/false);
+  return "onnxruntime-node " + (manifest.is_object() ? manifest.value("version", "of unknown version") : "of unknown version");
+}
+
 std::vector<OnnxRuntimeResult> RunInOnnxRuntime(const std::vector<OnnxRuntimeJob>& jobs, int threads,
                                                 const OnnxRuntimeReference* reference) {
   const std::string missing = OnnxRuntimeMissing();

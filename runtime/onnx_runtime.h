@@ -59,4 +59,8 @@ std::vector<OnnxRuntimeResult> RunInOnnxRuntime(const std::vector<OnnxRuntimeJob
 // Empty if ONNX Runtime can run here; else what is missing and how to install it.
 std::string OnnxRuntimeMissing();
 
+// "onnxruntime-node 1.30.0": the installed package and its version, as read
+// from its package.json ("onnxruntime-node, not installed" without it).
+std::string OnnxRuntimeVersion();
+
 }  // namespace edgenas

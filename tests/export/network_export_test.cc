@@ -421,16 +421,19 @@ TEST_F(NetworkExport, AFinishedSearchsWinnerIsTrainedAndExportedAsItsRecipeSays)
   EXPECT_EQ(nlohmann::json::parse(ReadFile(job + "/export/report.json")), report);
 }
 
-// `edgenas run RECIPE`: the search, then the export section, in one command;
-// a second run keeps every finished stage. A recipe without an export section
+// `edgenas run RECIPE`: the search, then the export section, in one command,
+// ending with the job's table and report.html, which headless Chromium
+// renders and tests/report/check_report_page.js checks against the files. A
+// second run keeps every finished stage. A recipe without an export section
 // is refused.
 TEST_F(NetworkExport, RunDoesTheWholeJobAndARerunKeepsWhatItFinished) {
   const std::string root = *folder_ + "/run";
   fs::create_directories(root);
   WriteFileAtomically(root + "/r.yaml",
-                      "job: j\nspace: mbv3_small_input\nsearch:\n  algorithm: random\n  evaluations: 10\n"
-                      "objectives:\n  minimize: [macs]\nexport:\n  dataset: fashion_mnist\n  epochs: 1\n"
-                      "  quantization: int8_ptq\n");
+                      "job: j\nspace: mbv3_small_input\nsearch:\n  algorithm: nsga2\n  population_size: 16\n"
+                      "  generations: 3\nobjectives:\n  minimize: [latency_int8@host_cpu_ort, params]\n"
+                      "constraints:\n  latency_int8@host_cpu_ort: {max: 0.09}\nexport:\n  dataset: fashion_mnist\n"
+                      "  epochs: 1\n  quantization: int8_ptq\n");
   testing::WriteIdxFolder(Bars(5200, 5), Test(), root + "/idx");
   const std::string job = root + "/results/j";
   const std::string command = std::string(EDGENAS_BINARY) + " run " + root + "/r.yaml -o " + job + " --data " + root +
@@ -440,12 +443,32 @@ TEST_F(NetworkExport, RunDoesTheWholeJobAndARerunKeepsWhatItFinished) {
   const nlohmann::json report = nlohmann::json::parse(ReadFile(job + "/export/report.json"));
   EXPECT_EQ(report["arch"], summary["best"]["arch"]);  // the search's winner is what was exported
   EXPECT_TRUE(PathExists(job + "/train/metrics.json"));
-  EXPECT_NE(ReadFile(root + "/stdout").find("job j in "), std::string::npos);
+  const std::string stdout_text = ReadFile(root + "/stdout");
+  EXPECT_NE(stdout_text.find("job j in "), std::string::npos);
+  // The closing table: the int8 latency predicted beside the measured one.
+  const nlohmann::json& int8 = report["predicted"]["latency_int8@host_cpu_ort"];
+  const double predicted = int8["value"].get<double>(), measured = int8["measured"].get<double>();
+  EXPECT_NE(stdout_text.find(fmt::format("| {:+.1f}% |", 100 * (predicted - measured) / measured)), std::string::npos)
+      << stdout_text;
+  EXPECT_NE(stdout_text.find(job + "/export/model_int8.onnx"), std::string::npos);
+  // Three stages timed, each new.
+  const nlohmann::json run = nlohmann::json::parse(ReadFile(job + "/run.json"));
+  ASSERT_EQ(run["stages"].size(), 3u);
+  for (const nlohmann::json& stage : run["stages"]) EXPECT_FALSE(stage["kept"].get<bool>()) << stage;
+  const std::string page_check = "node " EDGENAS_SOURCE_ROOT "/tests/report/check_report_page.js " + job + " >" + root +
+                                 "/page 2>&1";
+  EXPECT_EQ(std::system(page_check.c_str()), 0) << ReadFile(root + "/page");
 
   ASSERT_EQ(std::system(command.c_str()), 0) << ReadFile(root + "/stderr");
   EXPECT_NE(ReadFile(root + "/stderr").find("the search finished before; kept"), std::string::npos);
   EXPECT_NE(ReadFile(root + "/stdout").find(job + "/export holds this job's export already"), std::string::npos);
   EXPECT_EQ(nlohmann::json::parse(ReadFile(job + "/summary.json")), summary);
+  // Kept stages keep the times the first run measured.
+  const nlohmann::json again = nlohmann::json::parse(ReadFile(job + "/run.json"));
+  for (size_t k = 0; k < 3; ++k) {
+    EXPECT_TRUE(again["stages"][k]["kept"].get<bool>()) << k;
+    EXPECT_EQ(again["stages"][k]["seconds"], run["stages"][k]["seconds"]) << k;
+  }
 
   WriteFileAtomically(root + "/no_export.yaml",
                       "job: k\nspace: mbv3_small_input\nsearch:\n  algorithm: random\n  evaluations: 10\n"

@@ -69,12 +69,6 @@ TEST(Recipe, SpacePathsAreRelativeToTheRecipe) {
   ASSERT_TRUE(r.export_settings.has_value());
   EXPECT_EQ(r.export_settings->epochs, 2);
   EXPECT_EQ(r.export_settings->quantization, Quantization::kInt8Qat);
-  // Not run by the search, and not silently: the job says what runs it.
-  const Job job(r);
-  ASSERT_EQ(job.warnings().size(), 1u);
-  EXPECT_EQ(job.warnings()[0], r.path + ":16:3: the search does not run the export section; after it, `edgenas "
-                                        "export` on the results folder trains and exports the chosen network as the "
-                                        "section says (docs/export.md)");
 }
 
 TEST(Recipe, DeviceMetricsNameShippedProfiles) {

@@ -1,0 +1,565 @@
+#include "job/job_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "common/csv_reader.h"
+#include "common/error.h"
+#include "common/file_util.h"
+#include "common/svg_plot.h"
+#include "common/text.h"
+#include "space/network_stats.h"
+#include "space/space_loader.h"
+
+namespace edgenas {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// Where the figures come from, relative to the job folder.
+constexpr const char* kSummary = "summary.json";
+constexpr const char* kExport = "export/report.json";
+constexpr const char* kTraining = "train/metrics.json";
+constexpr const char* kRun = "run.json";
+
+json ReadJsonIfThere(const std::string& path) {
+  if (!PathExists(path)) return nullptr;
+  try {
+    return json::parse(ReadFile(path));
+  } catch (const json::parse_error& e) {
+    EDGENAS_THROW_FMT("{}: not JSON: {}", path, JsonErrorReason(e.what()));
+  }
+}
+
+// A number at a JSON pointer, or nullopt when it is absent or null.
+std::optional<double> NumberAt(const json& document, const std::string& pointer) {
+  if (document.is_null()) return std::nullopt;
+  const json::json_pointer at(pointer);
+  if (!document.contains(at) || !document.at(at).is_number()) return std::nullopt;
+  return document.at(at).get<double>();
+}
+
+std::string PointerToken(const std::string& key) {  // RFC 6901 escaping
+  std::string out;
+  for (char c : key) out += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
+  return out;
+}
+
+struct Breakdown {
+  std::string file;    // breakdown_<device>[_<metric>].csv
+  std::string metric;  // its value column, e.g. latency_int8_ms
+  std::map<std::string, double> per_layer;
+  std::vector<std::string> rank_order;
+};
+
+// Everything a job folder holds that the page shows.
+struct JobFiles {
+  std::string folder;
+  json summary, training, exported, run;
+  std::optional<CsvFile> pareto;
+  std::vector<Breakdown> breakdowns;
+  std::optional<NetworkSpec> network;  // the chosen network, decoded from its space
+  std::string network_error;           // why it could not be, if so
+  std::string recipe_text;
+  std::map<std::string, std::string> units;  // metric -> unit, from the summary
+};
+
+std::string In(const std::string& folder, const std::string& file) { return (fs::path(folder) / file).string(); }
+
+std::vector<Breakdown> ReadBreakdowns(const std::string& folder) {
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("breakdown_", 0) == 0 && entry.path().extension() == ".csv") files.push_back(name);
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<Breakdown> breakdowns;
+  for (const std::string& file : files) {
+    const CsvFile csv = CsvFile::Read(In(folder, file));
+    const int layer = csv.Column("layer"), value = csv.Column("share_percent") - 1;
+    if (layer < 0 || value < 1) csv.Fail({csv.header_line(), {}}, "expected columns layer, ..., <metric>, share_percent");
+    Breakdown b{file, csv.header()[value], {}, {}};
+    for (const CsvFile::Row& row : csv.rows()) {
+      b.per_layer[row.fields[layer]] = csv.Number(row, value);
+      b.rank_order.push_back(row.fields[layer]);
+    }
+    breakdowns.push_back(std::move(b));
+  }
+  return breakdowns;
+}
+
+JobFiles ReadJobFiles(const std::string& folder) {
+  JobFiles f;
+  f.folder = folder;
+  f.summary = ReadJsonIfThere(In(folder, kSummary));
+  EDGENAS_THROW_IF_NOT_FMT(!f.summary.is_null(), "{}: not a finished search (no summary.json)", folder);
+  f.training = ReadJsonIfThere(In(folder, kTraining));
+  f.exported = ReadJsonIfThere(In(folder, kExport));
+  f.run = ReadJsonIfThere(In(folder, kRun));
+  if (PathExists(In(folder, "pareto.csv"))) f.pareto = CsvFile::Read(In(folder, "pareto.csv"));
+  f.breakdowns = ReadBreakdowns(folder);
+  for (const auto& [metric, figure] : f.summary.at("best").at("metrics").items()) {
+    f.units[metric] = figure.value("unit", "");
+  }
+  try {
+    const SearchSpace space = LoadSpace(f.summary.at("space").get<std::string>());
+    f.network = space.Decode(space.Parse(f.summary.at("best").at("arch").get<std::string>()));
+  } catch (const Error& e) {
+    f.network_error = e.what();
+  }
+  if (f.run.contains("recipe_text")) {
+    f.recipe_text = f.run["recipe_text"].get<std::string>();
+  } else if (const std::string recipe = f.summary.value("recipe", ""); PathExists(recipe)) {
+    f.recipe_text = ReadFile(recipe);
+  }
+  return f;
+}
+
+// ---- pieces of HTML -------------------------------------------------------
+
+std::string Html(const std::string& text) { return EscapeXml(text); }
+
+// `value` in fixed point: `decimals` places, thousands separated for integers.
+std::string Fixed(double value, int decimals) {
+  if (decimals == 0 && std::abs(value) < 9e15) return WithThousands(std::llround(value));
+  return fmt::format("{:.{}f}", value, decimals);
+}
+
+// Decimals that show four significant digits of `value` (latencies in ms).
+int SignificantDecimals(double value) {
+  if (value == 0 || !std::isfinite(value)) return 0;
+  return std::clamp(3 - static_cast<int>(std::floor(std::log10(std::abs(value)))), 0, 8);
+}
+
+// A figure read from `file` at `pointer`, tied to it for the page test.
+std::string Figure(const JobFiles& f, const std::string& file, const std::string& pointer, int decimals = -1,
+                   double scale = 1) {
+  const json& document = file == kSummary ? f.summary : file == kExport ? f.exported : file == kTraining ? f.training : f.run;
+  const std::optional<double> value = NumberAt(document, pointer);
+  if (!value) return "<span class=\"missing\">&mdash;</span>";
+  const double shown = *value / scale;
+  return fmt::format("<span class=\"figure\" data-file=\"{}\" data-key=\"{}\" data-value=\"{:.17g}\"{}>{}</span>",
+                     file, Html(pointer), *value, scale == 1 ? "" : fmt::format(" data-scale=\"{:g}\"", scale),
+                     Fixed(shown, decimals >= 0 ? decimals : SignificantDecimals(shown)));
+}
+
+bool IsAccuracy(const std::string& metric) { return metric.rfind("accuracy", 0) == 0; }
+
+// What a metric was measured on, after its name.
+std::string MetricNote(const std::string& metric) {
+  if (IsAccuracy(metric)) return "top-1 on the validation split, fp32: what the predictor learned";
+  if (metric.rfind("latency_int8@", 0) == 0) return "the int8 model";
+  if (metric.rfind("latency@", 0) == 0) return "the fp32 model";
+  return "";
+}
+
+// ---- the predicted-vs-measured table ---------------------------------------
+
+std::string PredictionTable(const JobFiles& f) {
+  std::string rows;
+  const auto row = [&](const std::string& what, const std::string& predicted, const std::string& measured,
+                       const std::string& error, const std::string& unit) {
+    rows += fmt::format("<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", what, predicted, measured,
+                        error, unit);
+  };
+  const json& predicted = f.exported.is_null() ? json::object() : f.exported.value("predicted", json::object());
+  for (const auto& [metric, figure] : f.summary.at("best").at("metrics").items()) {
+    const std::string key = "/best/metrics/" + PointerToken(metric) + "/value";
+    const std::string unit = figure.value("unit", "");
+    const bool accuracy = IsAccuracy(metric);
+    const int decimals = accuracy ? 2 : -1;
+    std::string what = Html(metric);
+    if (!MetricNote(metric).empty()) what += " <small>(" + Html(MetricNote(metric)) + ")</small>";
+    const std::optional<double> measured = NumberAt(predicted, "/" + PointerToken(metric) + "/measured");
+    std::string error;
+    if (measured) {
+      const double p = figure.at("value").get<double>();
+      error = accuracy ? fmt::format("{:+.2f} points", p - *measured)
+                       : fmt::format("{:+.1f}%", 100 * (p - *measured) / *measured);
+    }
+    row(what, Figure(f, kSummary, key, decimals),
+        measured ? Figure(f, kExport, "/predicted/" + PointerToken(metric) + "/measured", decimals) : "", error,
+        Html(unit));
+  }
+  if (!f.exported.is_null()) {
+    row("test top-1, fp32 in ONNX Runtime", "", Figure(f, kExport, "/onnxruntime_fp32/test_top1", 2), "", "%");
+    row("test top-1, int8 in ONNX Runtime", "", Figure(f, kExport, "/onnxruntime_int8/test_top1", 2), "", "%");
+  }
+  row("MACs", Figure(f, kSummary, "/best/macs", 0), "", "", "");
+  row("parameters", Figure(f, kSummary, "/best/params", 0), "", "", "");
+  if (!f.exported.is_null()) {
+    row("ONNX file, fp32", "", Figure(f, kExport, "/onnxruntime_fp32/file_bytes", 1, 1024), "", "KiB");
+    row("ONNX file, int8", "", Figure(f, kExport, "/onnxruntime_int8/file_bytes", 1, 1024), "", "KiB");
+  }
+  std::string html =
+      "<table class=\"predictions\">\n<tr><th></th><th>predicted</th><th>measured</th><th>error</th><th>unit</th></tr>\n" +
+      rows + "</table>\n";
+  if (f.exported.is_null()) {
+    html += fmt::format("<p class=\"note\">Not exported yet: <code>edgenas export {}</code> trains, quantizes and "
+                        "measures the chosen network.</p>\n",
+                        Html(f.folder));
+  } else {
+    const json& latency = f.exported.value("latency", json::object());
+    html += fmt::format(
+        "<p class=\"note\">Latency measured in {} at batch {}, {} intra-op thread(s), the {} of {} runs, given at the "
+        "speed the device profile was measured at (its reference network is timed beside the models). Accuracy "
+        "errors are predicted minus measured, in points; latency errors relative to the measurement.</p>\n",
+        Html(latency.value("runtime", "ONNX Runtime")), latency.value("batch", 1), latency.value("intra_op_threads", 1),
+        Html(latency.value("statistic", "median")), latency.value("timed_runs", 0));
+  }
+  return html;
+}
+
+// ---- the Pareto front --------------------------------------------------------
+
+// The panels, as (y, x) metric pairs that pareto.csv has: every pair of
+// objectives, then the first objective against each constrained metric that
+// is not an objective (so that every budget is drawn).
+std::vector<std::pair<std::string, std::string>> ParetoPanels(const JobFiles& f) {
+  std::vector<std::string> objectives, constrained;
+  const auto add = [&](std::vector<std::string>& to, const std::string& m) {
+    const bool seen = std::find(objectives.begin(), objectives.end(), m) != objectives.end() ||
+                      std::find(constrained.begin(), constrained.end(), m) != constrained.end();
+    if (f.pareto->Column(m) >= 0 && !seen) to.push_back(m);
+  };
+  for (const json& o : f.summary.value("objectives", json::array())) {
+    const std::string text = o.get<std::string>();  // "maximize accuracy"
+    add(objectives, text.substr(text.find(' ') + 1));
+  }
+  for (const json& c : f.summary.value("constraints", json::array())) add(constrained, c.at("metric").get<std::string>());
+  std::vector<std::pair<std::string, std::string>> panels;
+  for (size_t i = 0; i < objectives.size(); ++i) {
+    for (size_t j = i + 1; j < objectives.size(); ++j) panels.emplace_back(objectives[i], objectives[j]);
+  }
+  if (!objectives.empty()) {
+    for (const std::string& m : constrained) panels.emplace_back(objectives[0], m);
+  }
+  return panels;
+}
+
+std::string AxisLabel(const JobFiles& f, const std::string& metric) {
+  const auto unit = f.units.find(metric);
+  return unit == f.units.end() || unit->second.empty() ? metric : fmt::format("{} ({})", metric, unit->second);
+}
+
+std::string ParetoPanel(const JobFiles& f, const std::string& y_metric, const std::string& x_metric) {
+  const CsvFile& csv = *f.pareto;
+  const int x = csv.Column(x_metric), y = csv.Column(y_metric), chosen_column = csv.Column("chosen");
+  const std::vector<std::string>& header = csv.header();
+  Plot plot;
+  plot.title = fmt::format("{} vs {}", y_metric, x_metric);
+  plot.x_label = AxisLabel(f, x_metric);
+  plot.y_label = AxisLabel(f, y_metric);
+  plot.width = 420;
+  plot.height = 300;
+  PlotSeries front, chosen;
+  front.label = fmt::format("non-dominated networks ({})", csv.rows().size());
+  chosen.label = "chosen network";
+  chosen.color = "#d62728";
+  chosen.radius = 6;
+  for (const CsvFile::Row& row : csv.rows()) {
+    std::string title = row.fields[0];
+    for (size_t c = 1; c < header.size(); ++c) {
+      if (header[c] != "chosen") title += fmt::format("\n{} = {:.5g}", header[c], csv.Number(row, static_cast<int>(c)));
+    }
+    const bool is_chosen = chosen_column >= 0 && row.fields[chosen_column] == "1";
+    PlotSeries& series = is_chosen ? chosen : front;
+    series.points.emplace_back(csv.Number(row, x), csv.Number(row, y));
+    series.titles.push_back(title);
+  }
+  plot.series = {front, chosen};
+  for (const json& c : f.summary.value("constraints", json::array())) {
+    const std::string metric = c.at("metric").get<std::string>();
+    if (metric != x_metric && metric != y_metric) continue;
+    for (const char* bound : {"max", "min"}) {
+      if (!c.contains(bound)) continue;
+      const double value = c.at(bound).get<double>();
+      plot.guides.push_back({metric == x_metric, value, fmt::format("budget: {} {} {:g}", metric,
+                                                                    std::string(bound) == "max" ? "≤" : "≥", value)});
+    }
+  }
+  return RenderSvg(plot);
+}
+
+std::string ParetoSection(const JobFiles& f) {
+  if (!f.pareto) return "<p class=\"note\">No pareto.csv in the folder.</p>\n";
+  const std::vector<std::pair<std::string, std::string>> panels = ParetoPanels(f);
+  if (panels.empty()) {
+    return "<p class=\"note\">One objective and no constrained metric beside it: there is no front to draw.</p>\n";
+  }
+  std::string html = "<div class=\"panels\">\n";
+  for (const auto& [y, x] : panels) html += "<figure class=\"pareto\">" + ParetoPanel(f, y, x) + "</figure>\n";
+  return html + "</div>\n<p class=\"note\">The non-dominated networks of the final population, as the search scored "
+                "them (predicted, not measured). Hover a point for its arch string and figures; dashed lines are "
+                "the recipe's budgets.</p>\n";
+}
+
+// ---- the chosen network, block by block ------------------------------------
+
+std::string ActivationName(Activation a) {
+  switch (a) {
+    case Activation::kNone: return "";
+    case Activation::kReLU: return "ReLU";
+    case Activation::kReLU6: return "ReLU6";
+    case Activation::kHSwish: return "h-swish";
+  }
+  return "";
+}
+
+std::vector<std::string> BlockLines(const LayerSpec& l) {
+  const std::string size = fmt::format("{}→{} px", l.in_size, l.out_size);
+  const std::string channels = fmt::format("{}→{} ch", l.in_channels, l.out_channels);
+  switch (l.op) {
+    case LayerOp::kMBConv:
+      return {fmt::format("MBConv{:g} {}×{}", l.expand_ratio, l.kernel, l.kernel), channels, size,
+              ActivationName(l.activation) + (l.se ? " + SE" : "") + (l.residual ? " + res" : "")};
+    case LayerOp::kConv:
+      return {fmt::format("{}conv {}×{}", l.groups > 1 ? "dw " : "", l.kernel, l.kernel), channels, size,
+              ActivationName(l.activation)};
+    case LayerOp::kLinear: return {"linear", channels, "", ActivationName(l.activation)};
+    case LayerOp::kIdentity: return {"skip", channels, size, ""};
+    case LayerOp::kGlobalAvgPool: return {"global avg pool", channels, size, ""};
+  }
+  return {};
+}
+
+std::string BlockColor(const LayerSpec& l) {
+  if (l.skip_op || l.op == LayerOp::kIdentity) return "#f4f4f4";
+  if (l.op != LayerOp::kMBConv) return "#e3e8ef";
+  static const char* by_kernel[] = {"#cfe3f7", "#9cc7ef", "#5f9fd8"};  // 3x3, 5x5, 7x7 and up
+  return by_kernel[std::clamp((l.kernel - 3) / 2, 0, 2)];
+}
+
+std::string NetworkSection(const JobFiles& f) {
+  if (!f.network) return fmt::format("<p class=\"note\">The network could not be drawn: {}</p>\n", Html(f.network_error));
+  const NetworkSpec& n = *f.network;
+  const NetworkStats stats = ComputeStats(n);
+  const int per_row = 8;
+  const double box_w = 118, box_h = 92, gap = 16, pad = 10;
+  const int count = static_cast<int>(n.layers.size());
+  const int rows = (count + per_row - 1) / per_row;
+  const double width = pad * 2 + per_row * box_w + (per_row - 1) * gap;
+  const double height = pad * 2 + rows * box_h + (rows - 1) * gap;
+  std::string svg = fmt::format(
+      "<svg class=\"network\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0f}\" height=\"{:.0f}\" "
+      "font-family=\"sans-serif\" font-size=\"11\">\n",
+      width, height);
+  for (int i = 0; i < count; ++i) {
+    const LayerSpec& l = n.layers[i];
+    const double x = pad + (i % per_row) * (box_w + gap), y = pad + (i / per_row) * (box_h + gap);
+    const std::vector<std::string> lines = BlockLines(l);
+    svg += fmt::format(
+        "<g class=\"block\" data-layer=\"{}\"><title>{}: {}, {} MACs, {} parameters</title>"
+        "<rect x=\"{:.0f}\" y=\"{:.0f}\" width=\"{:.0f}\" height=\"{:.0f}\" rx=\"6\" fill=\"{}\" stroke=\"#567\"{}/>"
+        "<text x=\"{:.0f}\" y=\"{:.0f}\" font-weight=\"bold\">{}</text>",
+        Html(l.name), Html(l.name), Html(lines[0]), WithThousands(stats.layers[i].macs),
+        WithThousands(stats.layers[i].params), x, y, box_w, box_h, BlockColor(l),
+        l.skip_op ? " stroke-dasharray=\"4 3\"" : "", x + 6, y + 15, Html(l.name));
+    for (size_t k = 0; k < lines.size(); ++k) {
+      svg += fmt::format("<text x=\"{:.0f}\" y=\"{:.0f}\">{}</text>", x + 6, y + 33 + 16 * k, Html(lines[k]));
+    }
+    svg += "</g>\n";
+    if (i + 1 < count && (i + 1) % per_row != 0) {  // an arrow to the next block in the row
+      svg += fmt::format("<line x1=\"{:.0f}\" y1=\"{:.0f}\" x2=\"{:.0f}\" y2=\"{:.0f}\" stroke=\"#567\"/>"
+                         "<polygon points=\"{:.0f},{:.0f} {:.0f},{:.0f} {:.0f},{:.0f}\" fill=\"#567\"/>\n",
+                         x + box_w, y + box_h / 2, x + box_w + gap - 4, y + box_h / 2, x + box_w + gap, y + box_h / 2,
+                         x + box_w + gap - 5, y + box_h / 2 - 4, x + box_w + gap - 5, y + box_h / 2 + 4);
+    }
+  }
+  svg += "</svg>\n";
+  return fmt::format(
+      "<p><code class=\"arch\">{}</code>: input {}×{}×{}, {} layers, {} MACs, {} parameters. Blocks are coloured by "
+      "kernel size (lighter: 3×3); a dashed border is a skipped layer.</p>\n<div class=\"scroll\">{}</div>\n",
+      Html(f.summary.at("best").at("arch").get<std::string>()), n.input_channels, n.resolution, n.resolution, count,
+      Figure(f, kSummary, "/best/macs", 0), Figure(f, kSummary, "/best/params", 0), svg);
+}
+
+// ---- per-layer cost ----------------------------------------------------------
+
+std::string BreakdownChart(const JobFiles& f, const Breakdown& b) {
+  std::vector<std::string> order;  // network order when the network is known
+  if (f.network) {
+    for (const LayerSpec& l : f.network->layers) {
+      if (b.per_layer.count(l.name)) order.push_back(l.name);
+    }
+  }
+  for (const std::string& layer : b.rank_order) {  // and what the network does not name (the constant)
+    if (std::find(order.begin(), order.end(), layer) == order.end()) order.push_back(layer);
+  }
+  double total = 0, largest = 0;
+  for (const auto& [layer, value] : b.per_layer) total += value, largest = std::max(largest, value);
+  const double label_w = 150, bar_w = 420, row_h = 18, top = 8;
+  const double height = top * 2 + row_h * order.size();
+  std::string svg = fmt::format(
+      "<svg class=\"bars\" data-file=\"{}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0f}\" height=\"{:.0f}\" "
+      "font-family=\"sans-serif\" font-size=\"11\">\n",
+      Html(b.file), label_w + bar_w + 120, height);
+  for (size_t i = 0; i < order.size(); ++i) {
+    const double value = b.per_layer.at(order[i]);
+    const double y = top + row_h * i;
+    const double w = largest > 0 ? bar_w * value / largest : 0;
+    svg += fmt::format(
+        "<g class=\"bar\" data-layer=\"{0}\" data-value=\"{1:.17g}\"><title>{0}: {2:.4g} ({3:.1f}% of {4:.4g})</title>"
+        "<text x=\"{5:.0f}\" y=\"{6:.0f}\" text-anchor=\"end\">{0}</text>"
+        "<rect x=\"{7:.0f}\" y=\"{8:.0f}\" width=\"{9:.1f}\" height=\"{10:.0f}\" fill=\"#5f9fd8\"/>"
+        "<text x=\"{11:.0f}\" y=\"{6:.0f}\">{2:.4g}</text></g>\n",
+        Html(order[i]), value, value, total > 0 ? 100 * value / total : 0, total, label_w - 6, y + 13, label_w, y + 3,
+        w, row_h - 5, label_w + w + 4);
+  }
+  svg += "</svg>\n";
+  return fmt::format("<figure><figcaption><code>{}</code>: {} per layer, in network order (total {:.4g}), predicted "
+                     "from the device profile</figcaption>{}</figure>\n",
+                     Html(b.file), Html(b.metric), total, svg);
+}
+
+// ---- how the job ran ---------------------------------------------------------
+
+std::string RunSection(const JobFiles& f) {
+  std::string items;
+  const auto item = [&](const std::string& what, const std::string& text) {
+    items += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", what, text);
+  };
+  const json& s = f.summary;
+  item("job", fmt::format("{} (recipe <code>{}</code>), space {}", Html(s.value("job", "")), Html(s.value("recipe", "")),
+                          Html(s.value("space", ""))));
+  item("search", fmt::format("{}, seed {}: {} networks scored in {} generations, {} s", Html(s.value("algorithm", "")),
+                             Figure(f, kSummary, "/seed", 0), Figure(f, kSummary, "/evaluations", 0),
+                             Figure(f, kSummary, "/generations", 0), Figure(f, kSummary, "/wall_time_seconds", 2)));
+  if (!f.training.is_null()) {
+    item("training", fmt::format("{} epoch(s) on {} images, {} thread(s), {} s; validation top-1 {} %, test top-1 {} %",
+                                 f.training.contains("train_loss") ? f.training["train_loss"].size() : 0,
+                                 Figure(f, kTraining, "/train_images", 0), Figure(f, kTraining, "/threads", 0),
+                                 Figure(f, kTraining, "/train_seconds", 1), Figure(f, kTraining, "/validation_top1", 2),
+                                 Figure(f, kTraining, "/test_top1", 2)));
+  }
+  if (!f.exported.is_null()) {
+    const json& q = f.exported.value("quantization", json::object());
+    item("quantization", fmt::format("weights {}; activations {}, {} ranges from {} images of the {}; {} epoch(s) of "
+                                     "quantization-aware training",
+                                     Html(q.value("weights", "")), Html(q.value("activations", "")),
+                                     Html(q.value("calibration", "")), Figure(f, kExport, "/quantization/calibration_images", 0),
+                                     Html(q.value("calibration_data", "")), Figure(f, kExport, "/quantization/qat_epochs", 0)));
+  }
+  if (!f.run.is_null()) {
+    std::string stages;
+    const json stage_list = f.run.value("stages", json::array());
+    for (size_t k = 0; k < stage_list.size(); ++k) {
+      const json& stage = stage_list[k];
+      stages += fmt::format("{}{} {} s{}", stages.empty() ? "" : "; ", Html(stage.value("stage", "")),
+                            Figure(f, kRun, fmt::format("/stages/{}/seconds", k), 1),
+                            stage.value("kept", false) ? " (kept from an earlier run)" : "");
+    }
+    item("stages", stages + fmt::format("; whole job {} s", Figure(f, kRun, "/total_seconds", 1)));
+    item("machine", fmt::format("{}, {} core(s); {} thread(s) for the search and training; started {}",
+                                Html(f.run.value("cpu", "")), Figure(f, kRun, "/cores", 0), Figure(f, kRun, "/threads", 0),
+                                Html(f.run.value("started_utc", ""))));
+    item("versions", Html(f.run.value("versions", "")));
+  } else {
+    item("versions", "edgenas " + Html(s.value("edgenas_version", "")));
+  }
+  std::string html = "<table class=\"facts\">\n" + items + "</table>\n";
+  if (!f.recipe_text.empty()) {
+    html += "<details open><summary>The recipe</summary><pre>" + Html(f.recipe_text) + "</pre></details>\n";
+  }
+  return html;
+}
+
+constexpr const char* kStyle = R"(
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1140px; color: #222; padding: 0 1em; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; } th, td { padding: 4px 10px; border-bottom: 1px solid #e4e4e4; text-align: left; }
+table.predictions td { text-align: right; font-variant-numeric: tabular-nums; }
+.note { color: #555; font-size: 0.9em; } .missing { color: #999; }
+.panels { display: flex; flex-wrap: wrap; gap: 1em; } figure { margin: 0.5em 0; }
+.scroll { overflow-x: auto; } code.arch { font-size: 0.95em; background: #f3f3f3; padding: 1px 4px; }
+pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; }
+)";
+
+}  // namespace
+
+std::string RenderJobReportHtml(const std::string& folder) {
+  const JobFiles f = ReadJobFiles(folder);
+  const std::string job = f.summary.value("job", "");
+  std::string html = fmt::format(
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>edgenas: {}</title>\n"
+      "<style>{}</style>\n</head>\n<body>\n<h1>edgenas job <em>{}</em></h1>\n"
+      "<p>The network the search chose in {}, <code class=\"arch\">{}</code>, and how its predicted figures held up "
+      "once it was trained, quantized and run.</p>\n",
+      Html(job), kStyle, Html(job), Html(f.summary.value("space", "")),
+      Html(f.summary.at("best").at("arch").get<std::string>()));
+  html += "<h2 id=\"predictions\">Predicted and measured</h2>\n" + PredictionTable(f);
+  html += "<h2 id=\"pareto\">The Pareto front</h2>\n" + ParetoSection(f);
+  html += "<h2 id=\"network\">The chosen network</h2>\n" + NetworkSection(f);
+  html += "<h2 id=\"layers\">Cost per layer</h2>\n";
+  if (f.breakdowns.empty()) html += "<p class=\"note\">No breakdown_*.csv: the recipe scores no device profile.</p>\n";
+  for (const Breakdown& b : f.breakdowns) html += BreakdownChart(f, b);
+  html += "<h2 id=\"run\">How the job ran</h2>\n" + RunSection(f);
+  return html + "</body>\n</html>\n";
+}
+
+std::string WriteJobReport(const std::string& folder) {
+  const std::string path = In(folder, "report.html");
+  WriteFileAtomically(path, RenderJobReportHtml(folder));
+  return path;
+}
+
+std::string JobResultTable(const std::string& folder) {
+  const JobFiles f = ReadJobFiles(folder);
+  const json& best = f.summary.at("best");
+  const json& predicted = f.exported.is_null() ? json::object() : f.exported.value("predicted", json::object());
+  std::string out = fmt::format("{}: {} ({})\n\n| | predicted | measured | error |\n|---|---|---|---|\n",
+                                f.summary.value("job", ""), best.at("arch").get<std::string>(),
+                                f.summary.value("space", ""));
+  const auto number = [](std::optional<double> v, int decimals, const std::string& unit) {
+    return v ? Fixed(*v, decimals >= 0 ? decimals : SignificantDecimals(*v)) + unit : std::string();
+  };
+  for (const auto& [metric, figure] : best.at("metrics").items()) {
+    const double p = figure.at("value").get<double>();
+    const std::string unit = figure.value("unit", "");
+    const std::string u = unit == "%" ? " %" : unit.empty() ? "" : " " + unit;
+    const bool accuracy = IsAccuracy(metric);
+    const std::optional<double> m = NumberAt(predicted, "/" + PointerToken(metric) + "/measured");
+    const std::string error = !m ? "" : accuracy ? fmt::format("{:+.2f} points", p - *m)
+                                                 : fmt::format("{:+.1f}%", 100 * (p - *m) / *m);
+    out += fmt::format("| {}{} | {} | {} | {} |\n", metric, MetricNote(metric).empty() ? "" : " (" + MetricNote(metric) + ")",
+                       number(p, accuracy ? 2 : -1, u), number(m, accuracy ? 2 : -1, u), error);
+  }
+  const std::optional<double> fp32 = NumberAt(f.exported, "/onnxruntime_fp32/test_top1");
+  const std::optional<double> int8 = NumberAt(f.exported, "/onnxruntime_int8/test_top1");
+  if (fp32) out += fmt::format("| test top-1, fp32 (ONNX Runtime) | | {} | |\n", number(fp32, 2, " %"));
+  if (int8) {
+    out += fmt::format("| test top-1, int8 (ONNX Runtime) | | {} | {} |\n", number(int8, 2, " %"),
+                       fp32 ? fmt::format("{:+.2f} points vs fp32", *int8 - *fp32) : "");
+  }
+  out += fmt::format("| MACs | {} | | |\n| parameters | {} | | |\n", number(best.at("macs").get<double>(), 0, ""),
+                     number(best.at("params").get<double>(), 0, ""));
+  const std::optional<double> fp32_bytes = NumberAt(f.exported, "/onnxruntime_fp32/file_bytes");
+  const std::optional<double> int8_bytes = NumberAt(f.exported, "/onnxruntime_int8/file_bytes");
+  if (fp32_bytes) out += fmt::format("| ONNX file, fp32 | | {:.1f} KiB | |\n", *fp32_bytes / 1024);
+  if (int8_bytes) out += fmt::format("| ONNX file, int8 | | {:.1f} KiB | |\n", *int8_bytes / 1024);
+
+  out += "\nwritten:\n";
+  const auto written = [&](const std::string& file, const std::string& what) {
+    if (PathExists(In(folder, file))) out += fmt::format("  {:<44} {}\n", In(folder, file), what);
+  };
+  written("report.html", "this job on one page");
+  written("summary.json", "the search's chosen network and its predicted figures");
+  written("pareto.csv", "the non-dominated networks");
+  written("train/weights.pt", "the trained network (LibTorch state_dict)");
+  written("export/model_int8.onnx", "the int8 model to deploy");
+  written("export/model_fp32.onnx", "the fp32 model");
+  written("export/report.md", "the export's measurements, in words");
+  return out;
+}
+
+}  // namespace edgenas
