@@ -17,14 +17,15 @@ esac
 # training); libopenblas0-pthread keeps LibTorch off the reference BLAS;
 # python3-torch lets the tests check that Python's torch.load reads our files;
 # Open MPI runs `edgenas dataset` over several processes or machines;
-# clang and its runtime build the libFuzzer harnesses (fuzz/).
+# clang and its runtime build the libFuzzer harnesses (fuzz/); Chromium
+# renders report pages for their test (tests/report/).
 packages=(
   build-essential cmake ninja-build pkg-config
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libtbb-dev libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev libzip-dev zlib1g-dev
   libtorch-dev libopenblas0-pthread libonnx-dev libprotobuf-dev protobuf-compiler
   dataset-fashion-mnist python3-torch openmpi-bin libopenmpi-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev chromium
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -40,8 +41,9 @@ fi
 
 # ONNX Runtime, which exported models are checked and timed in, comes from the
 # npm registry (onnxruntime-node ships its CPU binaries; the skip stops its
-# install script from fetching GPU ones). Node.js from Debian if the machine
-# has none.
+# install script from fetching GPU ones), and so does playwright-core, which
+# drives Debian's Chromium in the report page test. Node.js from Debian if the
+# machine has none.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "== installing: nodejs npm"
   sudo=""
@@ -51,7 +53,7 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 fi
 if [ ! -f runtime/node_modules/onnxruntime-node/package.json ] ||
    [ runtime/package-lock.json -nt runtime/node_modules/.package-lock.json ]; then
-  echo "== installing onnxruntime-node into runtime/node_modules"
+  echo "== installing onnxruntime-node and playwright-core into runtime/node_modules"
   (cd runtime && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
 fi
 

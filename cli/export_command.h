@@ -19,14 +19,17 @@ struct ExportCommandOptions {
 // How long ExportJob's two stages took; a stage finished by an earlier run is
 // kept, not timed.
 struct ExportJobTimes {
+  double teacher_seconds = 0;  // training the recipe's teacher, if it names one
+  bool teacher_kept = false;
   double train_seconds = 0;
   bool train_kept = false;
   double export_seconds = 0;  // calibrate, quantize, write ONNX, verify in ONNX Runtime
   bool export_kept = false;
 };
 
-// `edgenas export results/<job>`: trains the chosen network into
-// <job>/train (resuming an interrupted training), then exports it into
+// `edgenas export results/<job>`: trains the recipe's teacher, if any, into
+// <job>/teacher, the chosen network into <job>/train (distilled from the
+// teacher; an interrupted training resumes), then exports it into
 // <job>/export, as the recipe's export: section says. Each stage that
 // finished before is kept, so a re-run goes on where the last one stopped.
 // Throws Interrupted on Ctrl-C during training (the epoch's checkpoint is kept).

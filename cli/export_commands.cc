@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -47,9 +48,21 @@ void RunExport(ExportOptions& e, const ImageDataset* train, const ImageDataset* 
     return description.dump(2) + "\n";
   };
   const auto start = Clock::now();  // each step's line says how long the export has run
-  ExportNetwork(e, train, test, [start](const std::string& line) {
-    fmt::print(stderr, "[export {:.1f} s] {}\n", SecondsSince(start), line);
-  });
+  // Ctrl-C stops the export at its next step (a progress line; every few
+  // seconds in QAT): the exception unwinds ExportNetwork, whose staging folder
+  // is removed, so nothing half-written is left.
+  const StopOnSignals signals;
+  const std::string stopped = "stopped during the export; nothing of it was written (a finished training is kept): "
+                              "run the same command again to export";
+  try {
+    ExportNetwork(e, train, test, [start, &stopped](const std::string& line) {
+      if (StopOnSignals::received() != 0) throw Interrupted(stopped);
+      fmt::print(stderr, "[export {:.1f} s] {}\n", SecondsSince(start), line);
+    });
+  } catch (const Error&) {
+    if (StopOnSignals::received() != 0) throw Interrupted(stopped);  // ONNX Runtime's process got the Ctrl-C too
+    throw;
+  }
   if (print_report) fmt::print("{}\n", ReadFile(e.out_folder + "/report.md"));
   fmt::print("written: {}/{{model_fp32.onnx, {}arch.json, report.json, report.md}}\n", e.out_folder,
              e.int8 ? "model_int8.onnx, " : "");
@@ -75,6 +88,50 @@ FinishedSearch ReadFinishedSearch(const std::string& folder) {
   f.recipe_has_export = recipe.export_settings.has_value();
   if (f.recipe_has_export) f.settings = *recipe.export_settings;
   return f;
+}
+
+}  // namespace
+
+namespace {
+
+// Trains `arch` into `folder` for the recipe's epochs, distilled from the
+// network in `teacher_folder` if given; an interrupted training resumes, a
+// finished one is kept. Returns the seconds it took, or nullopt if kept.
+std::optional<double> TrainStage(const std::string& what, const SearchSpace& space, const std::string& arch,
+                                 const ExportSettings& settings, const std::string& teacher_folder,
+                                 const std::string& folder, const DataSource& source, const ImageDataset& train,
+                                 const ImageDataset& test) {
+  if (PathExists(folder + "/metrics.json")) {
+    fmt::print(stderr, "{} holds this job's finished training of {}; kept\n", folder, what);
+    return std::nullopt;
+  }
+  const auto start = Clock::now();
+  ClassifierTrainingOptions training;
+  // One epoch is the schedule the shipped accuracy datasets were measured
+  // with (one_pass, seed 0), so the accuracy achieved is comparable with what
+  // the predictor learned (without a teacher: the datasets' networks had none).
+  if (settings.epochs == 1) {
+    DatasetSchedule("one_pass", &training.schedule);
+  } else {
+    training.schedule.epochs = settings.epochs;
+  }
+  training.teacher.folder = teacher_folder;
+  training.threads = MachineThreads();
+  training.out_folder = folder;
+  training.resume = PathExists(folder + "/checkpoint.pt");
+  fmt::print(stderr, "{} {}, {}, for {} epoch(s) on {}{} into {}\n", training.resume ? "resuming training of" : "training",
+             what, arch, settings.epochs, source.Name(),
+             teacher_folder.empty() ? "" : ", distilled from " + teacher_folder, folder);
+  const bool terminal = isatty(fileno(stderr));
+  const StopOnSignals signals;
+  training.stop_requested = [] { return StopOnSignals::received() != 0; };
+  const ClassifierMetrics m = TrainClassifier(space, space.Parse(arch), train, test, training,
+                                              [terminal](const TrainingProgress& p) { PrintTrainingProgress(p, terminal); });
+  if (m.interrupted) {
+    throw Interrupted(fmt::format("stopped after epoch {} of {} of {}; run the same command again to go on",
+                                  m.train_loss.size(), settings.epochs, what));
+  }
+  return SecondsSince(start);
 }
 
 }  // namespace
@@ -109,7 +166,7 @@ ExportJobTimes ExportJob(ExportCommandOptions& o) {
   if (PathExists(e.out_folder + "/report.md")) {
     if (o.print_report) fmt::print("{}\n", ReadFile(e.out_folder + "/report.md"));
     fmt::print("{} holds this job's export already; remove it to export again\n", e.out_folder);
-    times.train_kept = times.export_kept = true;
+    times.teacher_kept = times.train_kept = times.export_kept = true;
     return times;
   }
 
@@ -117,38 +174,20 @@ ExportJobTimes ExportJob(ExportCommandOptions& o) {
   ImageDataset train, test;  // loaded once, for training and export
   if (!e.untrained) {
     o.source.Load(&train, &test);
-    e.weights_folder = folder + "/train";
-    if (!PathExists(e.weights_folder + "/metrics.json")) {
-      const auto train_start = Clock::now();
-      const SearchSpace space = LoadSpace(e.space);
-      ClassifierTrainingOptions training;
-      // One epoch is the schedule the shipped accuracy datasets were measured
-      // with (one_pass, seed 0), so the accuracy achieved is comparable with
-      // what the predictor learned.
-      if (settings.epochs == 1) {
-        DatasetSchedule("one_pass", &training.schedule);
-      } else {
-        training.schedule.epochs = settings.epochs;
-      }
-      training.threads = MachineThreads();
-      training.out_folder = e.weights_folder;
-      training.resume = PathExists(e.weights_folder + "/checkpoint.pt");
-      fmt::print(stderr, "{} {} for {} epoch(s) on {} into {}\n", training.resume ? "resuming training of" : "training",
-                 e.arch, settings.epochs, o.source.Name(), e.weights_folder);
-      const bool terminal = isatty(fileno(stderr));
-      const StopOnSignals signals;
-      training.stop_requested = [] { return StopOnSignals::received() != 0; };
-      const ClassifierMetrics m = TrainClassifier(space, space.Parse(e.arch), train, test, training,
-                                                  [terminal](const TrainingProgress& p) { PrintTrainingProgress(p, terminal); });
-      if (m.interrupted) {
-        throw Interrupted(fmt::format("stopped after epoch {} of {}; run the same command again to go on",
-                                      m.train_loss.size(), settings.epochs));
-      }
-      times.train_seconds = SecondsSince(train_start);
-    } else {
-      fmt::print(stderr, "{} holds this job's finished training; exporting it\n", e.weights_folder);
-      times.train_kept = true;
+    const SearchSpace space = LoadSpace(e.space);
+    std::string teacher_folder;
+    if (!settings.teacher.empty()) {
+      teacher_folder = folder + "/teacher";
+      const std::optional<double> seconds =
+          TrainStage("the teacher", space, settings.teacher, settings, "", teacher_folder, o.source, train, test);
+      times.teacher_seconds = seconds.value_or(0);
+      times.teacher_kept = !seconds;
     }
+    e.weights_folder = folder + "/train";
+    const std::optional<double> seconds =
+        TrainStage("the chosen network", space, e.arch, settings, teacher_folder, e.weights_folder, o.source, train, test);
+    times.train_seconds = seconds.value_or(0);
+    times.train_kept = !seconds;
   }
   const auto export_start = Clock::now();
   RunExport(e, e.untrained ? nullptr : &train, e.untrained ? nullptr : &test, o.print_report);

@@ -115,22 +115,27 @@ void Run(RunCommandOptions& o) {
   }
   const double search_seconds = SecondsSince(search_start);
 
-  fmt::print(stderr, "== 2/3 train ({}/train), then 3/3 calibrate, quantize, export, verify ({}/export)\n", folder,
+  fmt::print(stderr, "== 2/3 train ({}/train{}), then 3/3 calibrate, quantize, export, verify ({}/export)\n", folder,
+             recipe.export_settings->teacher.empty() ? "" : fmt::format(", after the teacher in {}/teacher", folder),
              folder);
   o.exporter.job_folder = folder;
   o.exporter.print_report = false;  // the job's table below says it all
   const ExportJobTimes times = ExportJob(o.exporter);
   const double total_seconds = SecondsSince(start);
-  WriteRunFacts(folder, recipe, o,
-                {{"search", search_seconds, search_kept},
-                 {"training", times.train_seconds, times.train_kept},
-                 {"calibrate, quantize, export, verify", times.export_seconds, times.export_kept}},
-                total_seconds, started);
+  std::vector<std::tuple<std::string, double, bool>> stages = {{"search", search_seconds, search_kept}};
+  if (!recipe.export_settings->teacher.empty()) {
+    stages.emplace_back("teacher training", times.teacher_seconds, times.teacher_kept);
+  }
+  stages.emplace_back("training", times.train_seconds, times.train_kept);
+  stages.emplace_back("calibrate, quantize, export, verify", times.export_seconds, times.export_kept);
+  WriteRunFacts(folder, recipe, o, stages, total_seconds, started);
   WriteJobReport(folder);
   fmt::print("\n{}\n", JobResultTable(folder));
-  fmt::print("job {} in {:.0f} s: search {:.0f} s, training {:.0f} s, export {:.0f} s (stages finished before are "
-             "kept, not timed again)\n",
-             recipe.job, total_seconds, search_seconds, times.train_seconds, times.export_seconds);
+  std::string stage_times;
+  for (const auto& [name, seconds, kept] : stages) {
+    stage_times += fmt::format("{}{} {}", stage_times.empty() ? "" : ", ", name, kept ? "kept" : fmt::format("{:.0f} s", seconds));
+  }
+  fmt::print("job {} in {:.0f} s: {}\n", recipe.job, total_seconds, stage_times);
 }
 
 }  // namespace

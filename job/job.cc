@@ -41,6 +41,13 @@ void Job::LoadSpace() {
                                                           space.name(), fmt::join(allowed, ", ")));
     }
   }
+  if (recipe_.export_settings && !recipe_.export_settings->teacher.empty()) {
+    try {
+      space.Parse(recipe_.export_settings->teacher);  // any resolution of the space, not only the searched ones
+    } catch (const Error& e) {
+      recipe_.export_settings->teacher_location.Fail(fmt::format("teacher: {}", e.what()));
+    }
+  }
   space_ = std::make_unique<const SearchSpace>(space.WithResolutions(recipe_.resolutions));
 }
 

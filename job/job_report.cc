@@ -30,6 +30,7 @@ using nlohmann::json;
 constexpr const char* kSummary = "summary.json";
 constexpr const char* kExport = "export/report.json";
 constexpr const char* kTraining = "train/metrics.json";
+constexpr const char* kTeacher = "teacher/metrics.json";
 constexpr const char* kRun = "run.json";
 
 json ReadJsonIfThere(const std::string& path) {
@@ -65,7 +66,7 @@ struct Breakdown {
 // Everything a job folder holds that the page shows.
 struct JobFiles {
   std::string folder;
-  json summary, training, exported, run;
+  json summary, training, teacher, exported, run;
   std::optional<CsvFile> pareto;
   std::vector<Breakdown> breakdowns;
   std::optional<NetworkSpec> network;  // the chosen network, decoded from its space
@@ -104,6 +105,7 @@ JobFiles ReadJobFiles(const std::string& folder) {
   f.summary = ReadJsonIfThere(In(folder, kSummary));
   EDGENAS_THROW_IF_NOT_FMT(!f.summary.is_null(), "{}: not a finished search (no summary.json)", folder);
   f.training = ReadJsonIfThere(In(folder, kTraining));
+  f.teacher = ReadJsonIfThere(In(folder, kTeacher));
   f.exported = ReadJsonIfThere(In(folder, kExport));
   f.run = ReadJsonIfThere(In(folder, kRun));
   if (PathExists(In(folder, "pareto.csv"))) f.pareto = CsvFile::Read(In(folder, "pareto.csv"));
@@ -144,7 +146,11 @@ int SignificantDecimals(double value) {
 // A figure read from `file` at `pointer`, tied to it for the page test.
 std::string Figure(const JobFiles& f, const std::string& file, const std::string& pointer, int decimals = -1,
                    double scale = 1) {
-  const json& document = file == kSummary ? f.summary : file == kExport ? f.exported : file == kTraining ? f.training : f.run;
+  const json& document = file == kSummary    ? f.summary
+                         : file == kExport   ? f.exported
+                         : file == kTraining ? f.training
+                         : file == kTeacher  ? f.teacher
+                                             : f.run;
   const std::optional<double> value = NumberAt(document, pointer);
   if (!value) return "<span class=\"missing\">&mdash;</span>";
   const double shown = *value / scale;
@@ -180,6 +186,9 @@ std::string PredictionTable(const JobFiles& f) {
     const int decimals = accuracy ? 2 : -1;
     std::string what = Html(metric);
     if (!MetricNote(metric).empty()) what += " <small>(" + Html(MetricNote(metric)) + ")</small>";
+    if (accuracy && !f.teacher.is_null()) {
+      what += " <small>measured on the network distilled from the teacher, which the predictor's were not</small>";
+    }
     const std::optional<double> measured = NumberAt(predicted, "/" + PointerToken(metric) + "/measured");
     std::string error;
     if (measured) {
@@ -442,6 +451,13 @@ std::string RunSection(const JobFiles& f) {
                                  Figure(f, kTraining, "/train_seconds", 1), Figure(f, kTraining, "/validation_top1", 2),
                                  Figure(f, kTraining, "/test_top1", 2)));
   }
+  if (!f.teacher.is_null()) {
+    item("distillation", fmt::format("from the teacher <code class=\"arch\">{}</code> ({} MACs), trained first the "
+                                     "same way: validation top-1 {} %, {} s. The predictor's networks were trained "
+                                     "without a teacher.",
+                                     Html(f.teacher.value("arch", "")), Figure(f, kTeacher, "/macs", 0),
+                                     Figure(f, kTeacher, "/validation_top1", 2), Figure(f, kTeacher, "/train_seconds", 1)));
+  }
   if (!f.exported.is_null()) {
     const json& q = f.exported.value("quantization", json::object());
     item("quantization", fmt::format("weights {}; activations {}, {} ranges from {} images of the {}; {} epoch(s) of "
@@ -548,6 +564,11 @@ std::string JobResultTable(const std::string& folder) {
   if (fp32_bytes) out += fmt::format("| ONNX file, fp32 | | {:.1f} KiB | |\n", *fp32_bytes / 1024);
   if (int8_bytes) out += fmt::format("| ONNX file, int8 | | {:.1f} KiB | |\n", *int8_bytes / 1024);
 
+  if (const std::optional<double> teacher = NumberAt(f.teacher, "/validation_top1")) {
+    out += fmt::format("\nThe network was distilled from the teacher {} ({:.2f} % validation top-1); the predictor's "
+                       "networks were trained without one.\n",
+                       f.teacher.value("arch", ""), *teacher);
+  }
   out += "\nwritten:\n";
   const auto written = [&](const std::string& file, const std::string& what) {
     if (PathExists(In(folder, file))) out += fmt::format("  {:<44} {}\n", In(folder, file), what);
@@ -555,6 +576,7 @@ std::string JobResultTable(const std::string& folder) {
   written("report.html", "this job on one page");
   written("summary.json", "the search's chosen network and its predicted figures");
   written("pareto.csv", "the non-dominated networks");
+  written("teacher/weights.pt", "the teacher it was distilled from");
   written("train/weights.pt", "the trained network (LibTorch state_dict)");
   written("export/model_int8.onnx", "the int8 model to deploy");
   written("export/model_fp32.onnx", "the fp32 model");

@@ -1,7 +1,7 @@
 // A job's results in one place, read from what its stages left in the
 // results folder:
 //   summary.json, pareto.csv, breakdown_*.csv   the search (required: summary.json)
-//   train/metrics.json                          the winner's training
+//   train/metrics.json, teacher/metrics.json    the winner's training, and its teacher's (if distilled)
 //   export/report.json                          its ONNX models, measured
 //   run.json                                    how `edgenas run` ran it (stage times, threads, versions)
 // Parts whose files are missing (a search never exported) are said to be

@@ -70,6 +70,10 @@ struct ExportSettings {
   std::string dataset = "fashion_mnist";
   int epochs = 5;
   Quantization quantization = Quantization::kInt8Ptq;
+  // A network of the space (arch string) trained first with the same schedule
+  // and distilled into the chosen one; empty: no distillation.
+  std::string teacher;
+  SourceLocation teacher_location;
   SourceLocation location;  // the section
 };
 

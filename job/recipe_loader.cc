@@ -241,13 +241,18 @@ std::vector<Constraint> ReadConstraints(const YamlNode& node) {
 }
 
 ExportSettings ReadExport(const YamlNode& node) {
-  node.CheckKeys({"dataset", "epochs", "quantization"});
+  node.CheckKeys({"dataset", "epochs", "quantization", "teacher"});
   ExportSettings e;
   e.location = node.location();
   e.dataset = node.Get("dataset").AsChoice({"fashion_mnist"});
   e.epochs = static_cast<int>(node.IntOr("epochs", e.epochs, 0, 10000));
   if (const auto q = node.Find("quantization")) {
     StringToQuantization(q->AsChoice({"int8_ptq", "int8_qat", "none"}), &e.quantization);
+  }
+  if (const auto t = node.Find("teacher")) {  // checked against the space by Job, which loads it
+    e.teacher = t->AsString();
+    e.teacher_location = t->location();
+    if (e.epochs == 0) t->Fail("a teacher needs training: epochs is 0");
   }
   return e;
 }

@@ -433,7 +433,8 @@ TEST_F(NetworkExport, RunDoesTheWholeJobAndARerunKeepsWhatItFinished) {
                       "job: j\nspace: mbv3_small_input\nsearch:\n  algorithm: nsga2\n  population_size: 16\n"
                       "  generations: 3\nobjectives:\n  minimize: [latency_int8@host_cpu_ort, params]\n"
                       "constraints:\n  latency_int8@host_cpu_ort: {max: 0.09}\nexport:\n  dataset: fashion_mnist\n"
-                      "  epochs: 1\n  quantization: int8_ptq\n");
+                      "  epochs: 1\n  quantization: int8_ptq\n  teacher: " +
+                          std::string(kArch) + "\n");
   testing::WriteIdxFolder(Bars(5200, 5), Test(), root + "/idx");
   const std::string job = root + "/results/j";
   const std::string command = std::string(EDGENAS_BINARY) + " run " + root + "/r.yaml -o " + job + " --data " + root +
@@ -451,9 +452,15 @@ TEST_F(NetworkExport, RunDoesTheWholeJobAndARerunKeepsWhatItFinished) {
   EXPECT_NE(stdout_text.find(fmt::format("| {:+.1f}% |", 100 * (predicted - measured) / measured)), std::string::npos)
       << stdout_text;
   EXPECT_NE(stdout_text.find(job + "/export/model_int8.onnx"), std::string::npos);
-  // Three stages timed, each new.
+  // The teacher trained first, then the winner distilled from it.
+  const nlohmann::json teacher = nlohmann::json::parse(ReadFile(job + "/teacher/metrics.json"));
+  EXPECT_EQ(teacher["arch"], kArch);
+  EXPECT_TRUE(teacher["teacher"].is_null());
+  EXPECT_EQ(nlohmann::json::parse(ReadFile(job + "/train/metrics.json"))["teacher"]["folder"], job + "/teacher");
+  // Four stages timed, each new.
   const nlohmann::json run = nlohmann::json::parse(ReadFile(job + "/run.json"));
-  ASSERT_EQ(run["stages"].size(), 3u);
+  ASSERT_EQ(run["stages"].size(), 4u);
+  EXPECT_EQ(run["stages"][1]["stage"], "teacher training");
   for (const nlohmann::json& stage : run["stages"]) EXPECT_FALSE(stage["kept"].get<bool>()) << stage;
   const std::string page_check = "node " EDGENAS_SOURCE_ROOT "/tests/report/check_report_page.js " + job + " >" + root +
                                  "/page 2>&1";
@@ -465,7 +472,7 @@ TEST_F(NetworkExport, RunDoesTheWholeJobAndARerunKeepsWhatItFinished) {
   EXPECT_EQ(nlohmann::json::parse(ReadFile(job + "/summary.json")), summary);
   // Kept stages keep the times the first run measured.
   const nlohmann::json again = nlohmann::json::parse(ReadFile(job + "/run.json"));
-  for (size_t k = 0; k < 3; ++k) {
+  for (size_t k = 0; k < 4; ++k) {
     EXPECT_TRUE(again["stages"][k]["kept"].get<bool>()) << k;
     EXPECT_EQ(again["stages"][k]["seconds"], run["stages"][k]["seconds"]) << k;
   }
