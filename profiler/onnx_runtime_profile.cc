@@ -422,6 +422,194 @@ TimerOptions OnnxRuntimeTimerDefaults() {
   return t;
 }
 
+namespace {
+
+// What a measurement will do: the tables measured so far (--resume), the
+// calibration networks, the models still to time in order (the layers, with
+// the calibration networks spread among them) and the reference network.
+struct MeasurementPlan {
+  std::map<Precision, std::map<int, MeasuredTable>> tables;
+  CalibrationTimings calibration;
+  std::vector<std::pair<const SearchSpace*, Genome>> calibration_networks;
+  std::vector<WorkItem> items;
+  ReferenceNetwork reference;
+};
+
+MeasurementPlan PlanMeasurement(const MeasureOptions& o, const std::vector<SearchSpace>& spaces,
+                                const LayersByResolution& layers, const fs::path& folder, MeasureSummary* summary) {
+  MeasurementPlan plan;
+  if (o.resume) plan.calibration = CalibrationTimings::Read((folder / kCalibrationFile).string());
+  std::vector<WorkItem> layer_items, network_items;
+  for (const auto& [r, at_r] : layers) {
+    for (Precision p : o.precisions) {
+      plan.tables[p][r] = o.resume ? ReadMeasuredTable((folder / TablePath(p, r)).string()) : MeasuredTable();
+    }
+    for (const KeyedLayer& k : at_r) {
+      for (Precision p : o.precisions) {  // the precisions of a layer one after the other
+        if (plan.tables[p][r].count(k.key)) {
+          ++summary->layers_reused;
+        } else {
+          layer_items.push_back({WorkItem::kLayer, p, r, &k, nullptr, {}});
+        }
+      }
+    }
+  }
+  Rng rng(o.seed);
+  for (const SearchSpace& space : spaces) {
+    const std::vector<int> resolutions = ResolutionsToMeasure(space, o.resolutions);
+    for (int i = 0; i < o.calibration_networks; ++i) {
+      const Genome g = SampleAt(space, resolutions, rng);
+      plan.calibration_networks.emplace_back(&space, g);
+      for (Precision p : o.precisions) {
+        if (!plan.calibration.ms.count({space.name(), space.ToString(g), LatencyMetric(p)})) {
+          network_items.push_back({WorkItem::kNetwork, p, space.Decode(g).resolution, nullptr, &space, g});
+        }
+      }
+    }
+  }
+  plan.items = Interleave(std::move(layer_items), network_items);
+  // The reference network: kept from an interrupted run, else a random one of
+  // the first space, whose speed the first batch sets.
+  const std::optional<ReferenceNetwork> kept = o.resume ? ReferenceNetwork::Read(folder.string()) : std::nullopt;
+  if (kept) {
+    plan.reference = *kept;
+  } else {
+    Rng reference_rng(o.seed + 1);
+    const Genome g = SampleAt(spaces[0], ResolutionsToMeasure(spaces[0], o.resolutions), reference_rng);
+    plan.reference = {spaces[0].name(), spaces[0].ToString(g), spaces[0].Decode(g), o.seed + 1, 0};
+  }
+  return plan;
+}
+
+// Times the plan's models in batches, one ONNX Runtime process each (its
+// start-up, ~0.3 s, is paid per batch, and an interrupted run loses at most
+// one batch), writing the tables after every batch. The first batch sets the
+// reference network's speed. Returns every timing of the reference.
+std::vector<double> TimePlan(const MeasureOptions& o, const fs::path& folder, Clock::time_point start,
+                             const std::function<void(const MeasureProgress&)>& on_progress, MeasurementPlan* plan,
+                             MeasureSummary* summary) {
+  constexpr size_t kBatch = 400;
+  const std::vector<WorkItem>& items = plan->items;
+  ReferenceNetwork& reference = plan->reference;
+  std::vector<double> reference_ms;
+  for (size_t begin = 0; begin < items.size(); begin += kBatch) {
+    const std::vector<WorkItem> batch(items.begin() + begin, items.begin() + std::min(items.size(), begin + kBatch));
+    const std::vector<OnnxRuntimeResult> results =
+        TimeBatch(batch, reference, o.threads, o.timer, o.seed, &reference_ms);
+    fs::create_directories(folder / "tables");
+    if (reference.ms <= 0) {  // the first batch's median sets the speed every timing is scaled to
+      reference.ms = Median(reference_ms);
+      reference.Write((folder / ReferenceNetwork::kFile).string());
+    }
+    const double overhead = results[batch.size()].median_ms;
+    std::set<std::pair<Precision, int>> touched;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const WorkItem& item = batch[i];
+      if (item.kind == WorkItem::kLayer) {
+        // Net of the run's own cost, which a network pays once, not per layer.
+        MeasuredEntry e = Describe(results[i]);
+        e.median_ms = std::max(0.0, AtReferenceSpeed(e.median_ms - overhead, results[i], reference.ms));
+        e.mad_ms = AtReferenceSpeed(e.mad_ms, results[i], reference.ms);
+        e.alone_ms = e.median_ms;
+        plan->tables[item.precision][item.resolution][item.layer->key] = e;
+        touched.insert({item.precision, item.resolution});
+        ++summary->layers_timed;
+      } else {
+        plan->calibration.ms[{item.space->name(), item.space->ToString(item.genome), LatencyMetric(item.precision)}] =
+            AtReferenceSpeed(results[i].median_ms, results[i], reference.ms);
+      }
+    }
+    for (const auto& [p, r] : touched) WriteMeasuredTable((folder / TablePath(p, r)).string(), plan->tables[p][r]);
+    plan->calibration.Write((folder / kCalibrationFile).string());
+    MeasureProgress progress;
+    progress.done = static_cast<int>(begin + batch.size());
+    progress.total = static_cast<int>(items.size());
+    const WorkItem& last = batch.back();
+    progress.key = last.kind == WorkItem::kLayer ? last.layer->key : "calibration: " + last.space->ToString(last.genome);
+    progress.ms = results[batch.size() - 1].median_ms;
+    progress.eta_seconds = SecondsSince(start) / progress.done * (progress.total - progress.done);
+    on_progress(progress);
+  }
+  return reference_ms;
+}
+
+// Fits one precision's entries on the calibration networks (LayerCostFit;
+// with none, an entry is the layer's time alone) and rewrites its tables.
+LayerCostFit FitPrecision(const MeasureOptions& o, Precision p, const std::vector<SearchSpace>& spaces,
+                          const LayersByResolution& layers, const HardwareProfile& info, const fs::path& folder,
+                          MeasurementPlan* plan, MetricFiles* files) {
+  files->unit = "ms";
+  // The sums of the layers alone, for the calibration networks.
+  HardwareProfile alone = info;
+  CostTable& alone_medians = alone.metrics[LatencyMetric(p)];
+  alone_medians.unit = "ms";
+  for (const auto& [r, table] : plan->tables[p]) {
+    for (const auto& [key, entry] : table) alone_medians.by_resolution[r][key] = entry.median_ms;
+  }
+  std::vector<NetworkSpec> calibration_specs;
+  std::vector<double> alone_sums, calibration_ms;
+  for (const SearchSpace& space : spaces) {
+    const LutCostModel model(space, alone, LatencyMetric(p), {ResolutionsToMeasure(space, o.resolutions)});
+    for (const auto& [network_space, genome] : plan->calibration_networks) {
+      const auto timed = plan->calibration.ms.find({space.name(), space.ToString(genome), LatencyMetric(p)});
+      if (network_space != &space || timed == plan->calibration.ms.end()) continue;
+      calibration_specs.push_back(space.Decode(genome));
+      alone_sums.push_back(model.Cost(genome));
+      calibration_ms.push_back(timed->second);
+    }
+  }
+  LayerCostFit fit;
+  fit.alone_weight = 1;
+  fit.feature_costs.assign(LayerFeatureNames().size(), 0.0);
+  if (!calibration_specs.empty()) fit = FitLayerCosts(calibration_specs, alone_sums, calibration_ms);
+  for (auto& [r, table] : plan->tables[p]) {
+    files->tables[r] = TablePath(p, r);
+    std::map<std::string, const LayerSpec*> layer_of;
+    for (const KeyedLayer& k : layers.at(r)) layer_of[k.key] = &k.layer;
+    for (auto& [key, entry] : table) {
+      const auto found = layer_of.find(key);
+      entry.median_ms = found == layer_of.end() ? entry.alone_ms : fit.Entry(entry.alone_ms, *found->second);
+    }
+    WriteMeasuredTable((folder / TablePath(p, r)).string(), table);
+  }
+  files->constants = fit.constants;
+  return fit;
+}
+
+// profile.yaml: one metric per precision, fitted per resolution.
+void FitAndWriteProfile(const MeasureOptions& o, const std::vector<SearchSpace>& spaces,
+                        const LayersByResolution& layers, const fs::path& folder, MeasurementPlan* plan) {
+  HardwareProfile info;
+  info.device = o.device;
+  info.description = fmt::format("{}, {}, {} intra-op thread(s)", CpuModel(), OrtDescription(), o.threads);
+  info.kind = "cpu";
+  info.runtime = OrtDescription();
+  info.threads = o.threads;
+  for (const SearchSpace& s : spaces) info.spaces.push_back(s.name());
+  info.key_format = LutKeyFormat::kNative;
+  info.source = fmt::format(
+      "edgenas profile measure --runtime onnxruntime: one-layer ONNX models as the exporter writes them, batch 1, "
+      "warm-up {}, at least {} runs and {} ms per layer; median less the cost of an empty run",
+      o.timer.warmup_runs, o.timer.min_runs, o.timer.min_time_ms);
+  std::map<std::string, MetricFiles> metrics;
+  std::map<Precision, LayerCostFit> fits;
+  for (Precision p : o.precisions) {
+    fits[p] = FitPrecision(o, p, spaces, layers, info, folder, plan, &metrics[LatencyMetric(p)]);
+  }
+  std::string comment = fmt::format(
+      "Written by `edgenas profile measure --runtime onnxruntime`: per-layer latency in ONNX Runtime on this\n"
+      "machine; `latency` is the fp32 model, `latency_int8` the int8 QDQ model. Every timing is scaled to the\n"
+      "speed at which the machine ran {} ({:.4f} ms). `alone` is a layer's median run as a\n"
+      "model of its own, less an empty model's. `median`, the entry, is fitted on {} whole networks\n"
+      "per space timed among the layers ({}): a non-negative combination of the time alone and the work\n"
+      "the layer does, plus a constant per resolution (docs/latency.md):",
+      ReferenceNetwork::kFile, plan->reference.ms, o.calibration_networks, kCalibrationFile);
+  for (const auto& [p, fit] : fits) comment += fmt::format("\n  {}: {}", LatencyMetric(p), fit.Describe());
+  WriteProfileYaml(folder.string(), info, metrics, comment);
+}
+
+}  // namespace
+
 MeasureSummary MeasureOnnxRuntimeProfile(const MeasureOptions& o,
                                          const std::function<void(const MeasureProgress&)>& on_progress,
                                          MachineLoad* load) {
@@ -431,7 +619,6 @@ MeasureSummary MeasureOnnxRuntimeProfile(const MeasureOptions& o,
   const std::string missing = OnnxRuntimeMissing();
   EDGENAS_THROW_IF_NOT_FMT(missing.empty(), "cannot measure in ONNX Runtime: {}", missing);
   const CpuClock cpu_at_start = CpuClock::Now();
-  MachineLoad machine;
   const fs::path folder = fs::path(o.out_root) / o.device;
 
   std::vector<SearchSpace> spaces;
@@ -449,169 +636,17 @@ MeasureSummary MeasureOnnxRuntimeProfile(const MeasureOptions& o,
                            (unknowns + static_cast<int>(spaces.size()) - 1) / static_cast<int>(spaces.size()));
   const std::string aside = PrepareProfileFolder(o);
 
-  // What is already measured (--resume), per precision and resolution.
-  std::map<Precision, std::map<int, MeasuredTable>> tables;
-  const std::string calibration_path = (folder / kCalibrationFile).string();
-  CalibrationTimings calibration = o.resume ? CalibrationTimings::Read(calibration_path) : CalibrationTimings();
   MeasureSummary summary;
   summary.folder = folder.string();
-  std::vector<WorkItem> layer_items, network_items;
-  for (const auto& [r, at_r] : layers) {
-    for (Precision p : o.precisions) {
-      tables[p][r] = o.resume ? ReadMeasuredTable((folder / TablePath(p, r)).string()) : MeasuredTable();
-    }
-    for (const KeyedLayer& k : at_r) {
-      for (Precision p : o.precisions) {  // the precisions of a layer one after the other
-        if (tables[p][r].count(k.key)) {
-          ++summary.layers_reused;
-        } else {
-          layer_items.push_back({WorkItem::kLayer, p, r, &k, nullptr, {}});
-        }
-      }
-    }
-  }
-  Rng rng(o.seed);
-  std::vector<std::pair<const SearchSpace*, Genome>> calibration_networks;
-  for (const SearchSpace& space : spaces) {
-    const std::vector<int> resolutions = ResolutionsToMeasure(space, o.resolutions);
-    for (int i = 0; i < o.calibration_networks; ++i) {
-      const Genome g = SampleAt(space, resolutions, rng);
-      calibration_networks.emplace_back(&space, g);
-      for (Precision p : o.precisions) {
-        if (!calibration.ms.count({space.name(), space.ToString(g), LatencyMetric(p)})) {
-          network_items.push_back({WorkItem::kNetwork, p, space.Decode(g).resolution, nullptr, &space, g});
-        }
-      }
-    }
-  }
-  const std::vector<WorkItem> items = Interleave(std::move(layer_items), network_items);
-  // The reference network: kept from an interrupted run, else a random one of
-  // the first space, whose speed the first batch sets.
-  const std::string reference_path = (folder / ReferenceNetwork::kFile).string();
-  std::optional<ReferenceNetwork> kept =
-      o.resume ? ReferenceNetwork::Read(folder.string()) : std::nullopt;
-  ReferenceNetwork reference;
-  if (kept) {
-    reference = *kept;
-  } else {
-    Rng reference_rng(o.seed + 1);
-    const Genome g = SampleAt(spaces[0], ResolutionsToMeasure(spaces[0], o.resolutions), reference_rng);
-    reference = {spaces[0].name(), spaces[0].ToString(g), spaces[0].Decode(g), o.seed + 1, 0};
-  }
-
-  // Batches of models per ONNX Runtime process: its start-up (~0.3 s) is
-  // paid per batch, and an interrupted run loses at most one batch.
-  constexpr size_t kBatch = 400;
-  std::vector<double> reference_ms;
-  for (size_t begin = 0; begin < items.size(); begin += kBatch) {
-    const std::vector<WorkItem> batch(items.begin() + begin, items.begin() + std::min(items.size(), begin + kBatch));
-    const std::vector<OnnxRuntimeResult> results =
-        TimeBatch(batch, reference, o.threads, o.timer, o.seed, &reference_ms);
-    fs::create_directories(folder / "tables");
-    if (reference.ms <= 0) {  // the first batch's median sets the speed every timing is scaled to
-      reference.ms = Median(reference_ms);
-      reference.Write(reference_path);
-    }
-    const double overhead = results[batch.size()].median_ms;
-    std::set<std::pair<Precision, int>> touched;
-    for (size_t i = 0; i < batch.size(); ++i) {
-      const WorkItem& item = batch[i];
-      if (item.kind == WorkItem::kLayer) {
-        // Net of the run's own cost, which a network pays once, not per layer.
-        MeasuredEntry e = Describe(results[i]);
-        e.median_ms = std::max(0.0, AtReferenceSpeed(e.median_ms - overhead, results[i], reference.ms));
-        e.mad_ms = AtReferenceSpeed(e.mad_ms, results[i], reference.ms);
-        e.alone_ms = e.median_ms;
-        tables[item.precision][item.resolution][item.layer->key] = e;
-        touched.insert({item.precision, item.resolution});
-        ++summary.layers_timed;
-      } else {
-        calibration.ms[{item.space->name(), item.space->ToString(item.genome), LatencyMetric(item.precision)}] =
-            AtReferenceSpeed(results[i].median_ms, results[i], reference.ms);
-      }
-    }
-    for (const auto& [p, r] : touched) WriteMeasuredTable((folder / TablePath(p, r)).string(), tables[p][r]);
-    calibration.Write(calibration_path);
-    MeasureProgress progress;
-    progress.done = static_cast<int>(begin + batch.size());
-    progress.total = static_cast<int>(items.size());
-    const WorkItem& last = batch.back();
-    progress.key = last.kind == WorkItem::kLayer ? last.layer->key : "calibration: " + last.space->ToString(last.genome);
-    progress.ms = results[batch.size() - 1].median_ms;
-    progress.eta_seconds = SecondsSince(start) / progress.done * (progress.total - progress.done);
-    on_progress(progress);
-  }
+  MeasurementPlan plan = PlanMeasurement(o, spaces, layers, folder, &summary);
+  const std::vector<double> reference_ms = TimePlan(o, folder, start, on_progress, &plan, &summary);
+  MachineLoad machine;
   machine.reference_spread = Spread(reference_ms);
   machine.reference_timings = static_cast<int>(reference_ms.size());
   CpuClock::Now().Since(cpu_at_start, &machine);
   if (load != nullptr) *load = machine;
 
-  // The profile: one metric per precision, calibrated per resolution.
-  HardwareProfile info;
-  info.device = o.device;
-  info.description = fmt::format("{}, {}, {} intra-op thread(s)", CpuModel(), OrtDescription(), o.threads);
-  info.kind = "cpu";
-  info.runtime = OrtDescription();
-  info.threads = o.threads;
-  for (const SearchSpace& s : spaces) info.spaces.push_back(s.name());
-  info.key_format = LutKeyFormat::kNative;
-  info.source = fmt::format(
-      "edgenas profile measure --runtime onnxruntime: one-layer ONNX models as the exporter writes them, batch 1, "
-      "warm-up {}, at least {} runs and {} ms per layer; median less the cost of an empty run",
-      o.timer.warmup_runs, o.timer.min_runs, o.timer.min_time_ms);
-  std::map<std::string, MetricFiles> metrics;
-  std::map<Precision, LayerCostFit> fits;
-  for (Precision p : o.precisions) {
-    MetricFiles files;
-    files.unit = "ms";
-    // The sums of the layers alone, for the calibration networks.
-    HardwareProfile alone = info;
-    CostTable& alone_medians = alone.metrics[LatencyMetric(p)];
-    alone_medians.unit = "ms";
-    for (const auto& [r, table] : tables[p]) {
-      for (const auto& [key, entry] : table) alone_medians.by_resolution[r][key] = entry.median_ms;
-    }
-    std::vector<NetworkSpec> calibration_specs;
-    std::vector<double> alone_sums, calibration_ms;
-    for (const SearchSpace& space : spaces) {
-      const LutCostModel model(space, alone, LatencyMetric(p), {ResolutionsToMeasure(space, o.resolutions)});
-      for (const auto& [network_space, genome] : calibration_networks) {
-        const auto timed = calibration.ms.find({space.name(), space.ToString(genome), LatencyMetric(p)});
-        if (network_space != &space || timed == calibration.ms.end()) continue;
-        calibration_specs.push_back(space.Decode(genome));
-        alone_sums.push_back(model.Cost(genome));
-        calibration_ms.push_back(timed->second);
-      }
-    }
-    // Each entry fitted on the networks (LayerCostFit); with too few networks, the layer alone.
-    LayerCostFit fit;
-    fit.alone_weight = 1;
-    fit.feature_costs.assign(LayerFeatureNames().size(), 0.0);
-    if (!calibration_specs.empty()) fit = FitLayerCosts(calibration_specs, alone_sums, calibration_ms);
-    fits[p] = fit;
-    for (auto& [r, table] : tables[p]) {
-      files.tables[r] = TablePath(p, r);
-      std::map<std::string, const LayerSpec*> layer_of;
-      for (const KeyedLayer& k : layers.at(r)) layer_of[k.key] = &k.layer;
-      for (auto& [key, entry] : table) {
-        const auto found = layer_of.find(key);
-        entry.median_ms = found == layer_of.end() ? entry.alone_ms : fit.Entry(entry.alone_ms, *found->second);
-      }
-      WriteMeasuredTable((folder / TablePath(p, r)).string(), table);
-    }
-    files.constants = fit.constants;
-    metrics[LatencyMetric(p)] = files;
-  }
-  std::string comment = fmt::format(
-      "Written by `edgenas profile measure --runtime onnxruntime`: per-layer latency in ONNX Runtime on this\n"
-      "machine; `latency` is the fp32 model, `latency_int8` the int8 QDQ model. Every timing is scaled to the\n"
-      "speed at which the machine ran {} ({:.4f} ms). `alone` is a layer's median run as a\n"
-      "model of its own, less an empty model's. `median`, the entry, is fitted on {} whole networks\n"
-      "per space timed among the layers ({}): a non-negative combination of the time alone and the work\n"
-      "the layer does, plus a constant per resolution (docs/latency.md):",
-      ReferenceNetwork::kFile, reference.ms, o.calibration_networks, kCalibrationFile);
-  for (const auto& [p, fit] : fits) comment += fmt::format("\n  {}: {}", LatencyMetric(p), fit.Describe());
-  WriteProfileYaml(folder.string(), info, metrics, comment);
+  FitAndWriteProfile(o, spaces, layers, folder, &plan);
   if (!aside.empty()) fs::remove_all(aside);
   summary.seconds = SecondsSince(start);
   summary.blas = "ONNX Runtime's own kernels (MLAS)";
