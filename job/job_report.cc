@@ -161,6 +161,12 @@ std::string Figure(const JobFiles& f, const std::string& file, const std::string
 
 bool IsAccuracy(const std::string& metric) { return metric.rfind("accuracy", 0) == 0; }
 
+// Predicted minus measured: accuracy in points, the rest relative to the measurement.
+std::string ErrorText(const std::string& metric, double predicted, double measured) {
+  return IsAccuracy(metric) ? fmt::format("{:+.2f} points", predicted - measured)
+                            : fmt::format("{:+.1f}%", 100 * (predicted - measured) / measured);
+}
+
 // What a metric was measured on, after its name.
 std::string MetricNote(const std::string& metric) {
   if (IsAccuracy(metric)) return "top-1 on the validation split, fp32: what the predictor learned";
@@ -190,12 +196,7 @@ std::string PredictionTable(const JobFiles& f) {
       what += " <small>measured on the network distilled from the teacher, which the predictor's were not</small>";
     }
     const std::optional<double> measured = NumberAt(predicted, "/" + PointerToken(metric) + "/measured");
-    std::string error;
-    if (measured) {
-      const double p = figure.at("value").get<double>();
-      error = accuracy ? fmt::format("{:+.2f} points", p - *measured)
-                       : fmt::format("{:+.1f}%", 100 * (p - *measured) / *measured);
-    }
+    const std::string error = measured ? ErrorText(metric, figure.at("value").get<double>(), *measured) : "";
     row(what, Figure(f, kSummary, key, decimals),
         measured ? Figure(f, kExport, "/predicted/" + PointerToken(metric) + "/measured", decimals) : "", error,
         Html(unit));
@@ -545,8 +546,7 @@ std::string JobResultTable(const std::string& folder) {
     const std::string u = unit == "%" ? " %" : unit.empty() ? "" : " " + unit;
     const bool accuracy = IsAccuracy(metric);
     const std::optional<double> m = NumberAt(predicted, "/" + PointerToken(metric) + "/measured");
-    const std::string error = !m ? "" : accuracy ? fmt::format("{:+.2f} points", p - *m)
-                                                 : fmt::format("{:+.1f}%", 100 * (p - *m) / *m);
+    const std::string error = m ? ErrorText(metric, p, *m) : "";
     out += fmt::format("| {}{} | {} | {} | {} |\n", metric, MetricNote(metric).empty() ? "" : " (" + MetricNote(metric) + ")",
                        number(p, accuracy ? 2 : -1, u), number(m, accuracy ? 2 : -1, u), error);
   }

@@ -128,12 +128,23 @@ void WriteParetoSvg(const ResultContext& c, const SearchResult& r, const std::ve
   for (const Candidate& n : r.population) population.points.push_back(point(n));
   line.label = fmt::format("non-dominated ({})", front.size());
   line.line = true;
-  for (const Candidate& n : front) line.points.push_back(point(n));
-  std::sort(line.points.begin(), line.points.end());
+  std::vector<const Candidate*> by_x;
+  for (const Candidate& n : front) by_x.push_back(&n);
+  std::stable_sort(by_x.begin(), by_x.end(), [&](const Candidate* a, const Candidate* b) { return point(*a) < point(*b); });
+  // Hover titles: the arch string and the two plotted values.
+  const auto title = [&](const Candidate& n) {
+    return fmt::format("{}\n{} = {:.5g} {}\n{} = {:.5g} {}", c.job.space().ToString(n.genome), ym.name, point(n).second,
+                       ym.unit, xm.name, point(n).first, xm.unit);
+  };
+  for (const Candidate* n : by_x) {
+    line.points.push_back(point(*n));
+    line.titles.push_back(title(*n));
+  }
   chosen.label = "chosen: " + c.job.space().ToString(r.best.genome);
   chosen.color = "#d62728";
   chosen.radius = 5;
   chosen.points.push_back(point(r.best));
+  chosen.titles.push_back(title(r.best));
   plot.series = {population, line, chosen};
   for (const Constraint& k : c.job.recipe().constraints) {  // budgets on the plotted metrics
     const std::string metric = k.metric.ToString();
