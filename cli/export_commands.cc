@@ -255,7 +255,7 @@ void AddExportCommand(CLI::App& app) {
   command->add_option("--threads", o->exporter.threads, "ONNX Runtime intra-op threads for the latency")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
-  command->add_option("--timing-runs", o->exporter.timing_runs, "Batch-1 runs timed per model")
+  command->add_option("--timing-runs", o->exporter.timing_runs, "Batch-1 runs timed per model in each of 5 rounds")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
   command->callback([o] { Export(*o); });

@@ -50,7 +50,7 @@ struct ExportOptions {
   double qat_learning_rate = 0.01;
   int qat_threads = 0;      // LibTorch threads for QAT; 0: every core
   int threads = 1;          // ONNX Runtime intra-op threads for the timings
-  int timing_runs = 200;    // batch-1 runs timed per model, after 20 untimed
+  int timing_runs = 200;    // batch-1 runs timed per model in each of 5 rounds, after 20 untimed
   // What a search predicted for the network (metric, value, unit), shown in
   // the report beside what was measured. May be empty.
   struct Prediction {
@@ -72,10 +72,11 @@ struct ExportOptions {
 
 struct ModelFigures {
   double test_top1 = 0;        // percent, whole test set, in ONNX Runtime
-  double latency_ms = 0;       // median batch-1 latency in ONNX Runtime
+  double latency_ms = 0;       // batch-1 latency in ONNX Runtime: the median of 5 rounds' medians
   int64_t file_bytes = 0;
   // With ExportOptions::speed_reference: the reference's time just before
-  // this model's timing, and latency_ms at the profile's speed.
+  // this model's timings (the median of the rounds), and latency_ms at the
+  // profile's speed.
   double reference_ms = 0;
   double latency_at_profile_speed_ms = 0;
 };

@@ -221,7 +221,7 @@ std::string PredictionTable(const JobFiles& f) {
   } else {
     const json& latency = f.exported.value("latency", json::object());
     html += fmt::format(
-        "<p class=\"note\">Latency measured in {} at batch {}, {} intra-op thread(s), the {} of {} runs, given at the "
+        "<p class=\"note\">Latency measured in {} at batch {}, {} intra-op thread(s), the {} ({} runs each), given at the "
         "speed the device profile was measured at (its reference network is timed beside the models). Accuracy "
         "errors are predicted minus measured, in points; latency errors relative to the measurement.</p>\n",
         Html(latency.value("runtime", "ONNX Runtime")), latency.value("batch", 1), latency.value("intra_op_threads", 1),
