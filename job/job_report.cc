@@ -476,7 +476,7 @@ std::string RunSection(const JobFiles& f) {
                             Figure(f, kRun, fmt::format("/stages/{}/seconds", k), 1),
                             stage.value("kept", false) ? " (kept from an earlier run)" : "");
     }
-    item("stages", stages + fmt::format("; whole job {} s", Figure(f, kRun, "/total_seconds", 1)));
+    item("stages", stages + fmt::format("; this run {} s", Figure(f, kRun, "/total_seconds", 1)));
     item("machine", fmt::format("{}, {} core(s); {} thread(s) for the search and training; started {}",
                                 Html(f.run.value("cpu", "")), Figure(f, kRun, "/cores", 0), Figure(f, kRun, "/threads", 0),
                                 Html(f.run.value("started_utc", ""))));
