@@ -11,7 +11,6 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -25,6 +24,7 @@
 #include "common/file_util.h"
 #include "cli/training_progress.h"
 #include "job/job_report.h"
+#include "profiler/measure_common.h"
 #include "runtime/onnx_runtime.h"
 #include "job/recipe.h"
 
@@ -41,14 +41,6 @@ struct RunCommandOptions {
 };
 
 double SecondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-std::string CpuModel() {
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  for (std::string line; std::getline(cpuinfo, line);) {
-    if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) return line.substr(line.find(':') + 2);
-  }
-  return "unknown CPU";
-}
 
 std::string UtcNow() {
   const std::time_t now = std::time(nullptr);
