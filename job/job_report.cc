@@ -16,6 +16,7 @@
 #include "common/file_util.h"
 #include "common/svg_plot.h"
 #include "common/text.h"
+#include "job/search_results.h"
 #include "space/network_stats.h"
 #include "space/space_loader.h"
 
@@ -59,8 +60,7 @@ std::string PointerToken(const std::string& key) {  // RFC 6901 escaping
 struct Breakdown {
   std::string file;    // breakdown_<device>[_<metric>].csv
   std::string metric;  // its value column, e.g. latency_int8_ms
-  std::map<std::string, double> per_layer;
-  std::vector<std::string> rank_order;
+  std::vector<std::pair<std::string, double>> rows;  // (layer, value), as in the file
 };
 
 // Everything a job folder holds that the page shows.
@@ -72,7 +72,16 @@ struct JobFiles {
   std::optional<NetworkSpec> network;  // the chosen network, decoded from its space
   std::string network_error;           // why it could not be, if so
   std::string recipe_text;
-  std::map<std::string, std::string> units;  // metric -> unit, from the summary
+
+  // The document read from `file` (one of the k* paths); null if absent.
+  const json& Document(const std::string& file) const {
+    if (file == kSummary) return summary;
+    if (file == kExport) return exported;
+    if (file == kTraining) return training;
+    if (file == kTeacher) return teacher;
+    EDGENAS_ASSERT(file == kRun);
+    return run;
+  }
 };
 
 std::string In(const std::string& folder, const std::string& file) { return (fs::path(folder) / file).string(); }
@@ -89,11 +98,8 @@ std::vector<Breakdown> ReadBreakdowns(const std::string& folder) {
     const CsvFile csv = CsvFile::Read(In(folder, file));
     const int layer = csv.Column("layer"), value = csv.Column("share_percent") - 1;
     if (layer < 0 || value < 1) csv.Fail({csv.header_line(), {}}, "expected columns layer, ..., <metric>, share_percent");
-    Breakdown b{file, csv.header()[value], {}, {}};
-    for (const CsvFile::Row& row : csv.rows()) {
-      b.per_layer[row.fields[layer]] = csv.Number(row, value);
-      b.rank_order.push_back(row.fields[layer]);
-    }
+    Breakdown b{file, csv.header()[value], {}};
+    for (const CsvFile::Row& row : csv.rows()) b.rows.emplace_back(row.fields[layer], csv.Number(row, value));
     breakdowns.push_back(std::move(b));
   }
   return breakdowns;
@@ -110,9 +116,6 @@ JobFiles ReadJobFiles(const std::string& folder) {
   f.run = ReadJsonIfThere(In(folder, kRun));
   if (PathExists(In(folder, "pareto.csv"))) f.pareto = CsvFile::Read(In(folder, "pareto.csv"));
   f.breakdowns = ReadBreakdowns(folder);
-  for (const auto& [metric, figure] : f.summary.at("best").at("metrics").items()) {
-    f.units[metric] = figure.value("unit", "");
-  }
   try {
     const SearchSpace space = LoadSpace(f.summary.at("space").get<std::string>());
     f.network = space.Decode(space.Parse(f.summary.at("best").at("arch").get<std::string>()));
@@ -143,20 +146,35 @@ int SignificantDecimals(double value) {
   return std::clamp(3 - static_cast<int>(std::floor(std::log10(std::abs(value)))), 0, 8);
 }
 
-// A figure read from `file` at `pointer`, tied to it for the page test.
-std::string Figure(const JobFiles& f, const std::string& file, const std::string& pointer, int decimals = -1,
-                   double scale = 1) {
-  const json& document = file == kSummary    ? f.summary
-                         : file == kExport   ? f.exported
-                         : file == kTraining ? f.training
-                         : file == kTeacher  ? f.teacher
-                                             : f.run;
-  const std::optional<double> value = NumberAt(document, pointer);
+// A number in one of the job's files, and how it is shown: `decimals` places
+// (-1: four significant digits) of the value divided by `scale`.
+struct FigureRef {
+  std::string file, pointer;
+  int decimals = -1;
+  double scale = 1;
+};
+
+std::optional<double> ValueOf(const JobFiles& f, const FigureRef& r) { return NumberAt(f.Document(r.file), r.pointer); }
+
+// The figure as shown, or empty when the file does not hold it.
+std::string ShownText(const JobFiles& f, const FigureRef& r) {
+  const std::optional<double> value = ValueOf(f, r);
+  if (!value) return "";
+  const double shown = *value / r.scale;
+  return Fixed(shown, r.decimals >= 0 ? r.decimals : SignificantDecimals(shown));
+}
+
+// The figure on the page, tied to its file and pointer for the page test.
+std::string Figure(const JobFiles& f, const FigureRef& r) {
+  const std::optional<double> value = ValueOf(f, r);
   if (!value) return "<span class=\"missing\">&mdash;</span>";
-  const double shown = *value / scale;
   return fmt::format("<span class=\"figure\" data-file=\"{}\" data-key=\"{}\" data-value=\"{:.17g}\"{}>{}</span>",
-                     file, Html(pointer), *value, scale == 1 ? "" : fmt::format(" data-scale=\"{:g}\"", scale),
-                     Fixed(shown, decimals >= 0 ? decimals : SignificantDecimals(shown)));
+                     r.file, Html(r.pointer), *value, r.scale == 1 ? "" : fmt::format(" data-scale=\"{:g}\"", r.scale),
+                     ShownText(f, r));
+}
+
+std::string Figure(const JobFiles& f, const std::string& file, const std::string& pointer, int decimals = -1) {
+  return Figure(f, FigureRef{file, pointer, decimals});
 }
 
 bool IsAccuracy(const std::string& metric) { return metric.rfind("accuracy", 0) == 0; }
@@ -177,39 +195,56 @@ std::string MetricNote(const std::string& metric) {
 
 // ---- the predicted-vs-measured table ---------------------------------------
 
-std::string PredictionTable(const JobFiles& f) {
-  std::string rows;
-  const auto row = [&](const std::string& what, const std::string& predicted, const std::string& measured,
-                       const std::string& error, const std::string& unit) {
-    rows += fmt::format("<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", what, predicted, measured,
-                        error, unit);
-  };
+// One row of the job's table, for the page and the terminal alike.
+struct ResultRow {
+  std::string what, note;  // the note goes after `what`, in parentheses
+  std::optional<FigureRef> predicted, measured;
+  std::string error;
+  std::string unit;
+};
+
+std::vector<ResultRow> ResultRows(const JobFiles& f) {
+  std::vector<ResultRow> rows;
   const json& predicted = f.exported.is_null() ? json::object() : f.exported.value("predicted", json::object());
   for (const auto& [metric, figure] : f.summary.at("best").at("metrics").items()) {
-    const std::string key = "/best/metrics/" + PointerToken(metric) + "/value";
-    const std::string unit = figure.value("unit", "");
-    const bool accuracy = IsAccuracy(metric);
-    const int decimals = accuracy ? 2 : -1;
-    std::string what = Html(metric);
-    if (!MetricNote(metric).empty()) what += " <small>(" + Html(MetricNote(metric)) + ")</small>";
-    if (accuracy && !f.teacher.is_null()) {
+    const int decimals = IsAccuracy(metric) ? 2 : -1;
+    ResultRow row{metric, MetricNote(metric), FigureRef{kSummary, "/best/metrics/" + PointerToken(metric) + "/value", decimals},
+                  std::nullopt, "", figure.value("unit", "")};
+    const std::string measured = "/" + PointerToken(metric) + "/measured";
+    if (const std::optional<double> m = NumberAt(predicted, measured)) {
+      row.measured = FigureRef{kExport, "/predicted" + measured, decimals};
+      row.error = ErrorText(metric, figure.at("value").get<double>(), *m);
+    }
+    rows.push_back(row);
+  }
+  const bool exported = !f.exported.is_null();
+  const FigureRef fp32_top1{kExport, "/onnxruntime_fp32/test_top1", 2}, int8_top1{kExport, "/onnxruntime_int8/test_top1", 2};
+  if (exported) {
+    rows.push_back({"test top-1, fp32 in ONNX Runtime", "", std::nullopt, fp32_top1, "", "%"});
+    const std::optional<double> fp32 = ValueOf(f, fp32_top1), int8 = ValueOf(f, int8_top1);
+    rows.push_back({"test top-1, int8 in ONNX Runtime", "", std::nullopt, int8_top1,
+                    fp32 && int8 ? fmt::format("{:+.2f} points vs fp32", *int8 - *fp32) : "", "%"});
+  }
+  rows.push_back({"MACs", "", FigureRef{kSummary, "/best/macs", 0}, std::nullopt, "", ""});
+  rows.push_back({"parameters", "", FigureRef{kSummary, "/best/params", 0}, std::nullopt, "", ""});
+  if (exported) {
+    rows.push_back({"ONNX file, fp32", "", std::nullopt, FigureRef{kExport, "/onnxruntime_fp32/file_bytes", 1, 1024}, "", "KiB"});
+    rows.push_back({"ONNX file, int8", "", std::nullopt, FigureRef{kExport, "/onnxruntime_int8/file_bytes", 1, 1024}, "", "KiB"});
+  }
+  return rows;
+}
+
+std::string PredictionTable(const JobFiles& f) {
+  std::string rows;
+  for (const ResultRow& r : ResultRows(f)) {
+    std::string what = Html(r.what);
+    if (!r.note.empty()) what += " <small>(" + Html(r.note) + ")</small>";
+    if (IsAccuracy(r.what) && !f.teacher.is_null()) {
       what += " <small>measured on the network distilled from the teacher, which the predictor's were not</small>";
     }
-    const std::optional<double> measured = NumberAt(predicted, "/" + PointerToken(metric) + "/measured");
-    const std::string error = measured ? ErrorText(metric, figure.at("value").get<double>(), *measured) : "";
-    row(what, Figure(f, kSummary, key, decimals),
-        measured ? Figure(f, kExport, "/predicted/" + PointerToken(metric) + "/measured", decimals) : "", error,
-        Html(unit));
-  }
-  if (!f.exported.is_null()) {
-    row("test top-1, fp32 in ONNX Runtime", "", Figure(f, kExport, "/onnxruntime_fp32/test_top1", 2), "", "%");
-    row("test top-1, int8 in ONNX Runtime", "", Figure(f, kExport, "/onnxruntime_int8/test_top1", 2), "", "%");
-  }
-  row("MACs", Figure(f, kSummary, "/best/macs", 0), "", "", "");
-  row("parameters", Figure(f, kSummary, "/best/params", 0), "", "", "");
-  if (!f.exported.is_null()) {
-    row("ONNX file, fp32", "", Figure(f, kExport, "/onnxruntime_fp32/file_bytes", 1, 1024), "", "KiB");
-    row("ONNX file, int8", "", Figure(f, kExport, "/onnxruntime_int8/file_bytes", 1, 1024), "", "KiB");
+    rows += fmt::format("<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", what,
+                        r.predicted ? Figure(f, *r.predicted) : "", r.measured ? Figure(f, *r.measured) : "",
+                        Html(r.error), Html(r.unit));
   }
   std::string html =
       "<table class=\"predictions\">\n<tr><th></th><th>predicted</th><th>measured</th><th>error</th><th>unit</th></tr>\n" +
@@ -258,8 +293,8 @@ std::vector<std::pair<std::string, std::string>> ParetoPanels(const JobFiles& f)
 }
 
 std::string AxisLabel(const JobFiles& f, const std::string& metric) {
-  const auto unit = f.units.find(metric);
-  return unit == f.units.end() || unit->second.empty() ? metric : fmt::format("{} ({})", metric, unit->second);
+  const std::string unit = f.summary.at("best").at("metrics").value(metric, json::object()).value("unit", "");
+  return unit.empty() ? metric : fmt::format("{} ({})", metric, unit);
 }
 
 std::string ParetoPanel(const JobFiles& f, const std::string& y_metric, const std::string& x_metric) {
@@ -289,14 +324,10 @@ std::string ParetoPanel(const JobFiles& f, const std::string& y_metric, const st
   }
   plot.series = {front, chosen};
   for (const json& c : f.summary.value("constraints", json::array())) {
-    const std::string metric = c.at("metric").get<std::string>();
-    if (metric != x_metric && metric != y_metric) continue;
-    for (const char* bound : {"max", "min"}) {
-      if (!c.contains(bound)) continue;
-      const double value = c.at(bound).get<double>();
-      plot.guides.push_back({metric == x_metric, value, fmt::format("budget: {} {} {:g}", metric,
-                                                                    std::string(bound) == "max" ? "≤" : "≥", value)});
-    }
+    const auto bound = [&](const char* key) {
+      return c.contains(key) ? std::optional<double>(c.at(key).get<double>()) : std::nullopt;
+    };
+    AddBudgetGuides(c.at("metric").get<std::string>(), bound("min"), bound("max"), x_metric, y_metric, &plot);
   }
   return RenderSvg(plot);
 }
@@ -397,17 +428,22 @@ std::string NetworkSection(const JobFiles& f) {
 // ---- per-layer cost ----------------------------------------------------------
 
 std::string BreakdownChart(const JobFiles& f, const Breakdown& b) {
-  std::vector<std::string> order;  // network order when the network is known
+  // Network order when the network is known; what it does not name (the
+  // per-network constant) after, as in the file.
+  std::map<std::string, size_t> position;
   if (f.network) {
-    for (const LayerSpec& l : f.network->layers) {
-      if (b.per_layer.count(l.name)) order.push_back(l.name);
-    }
+    for (size_t i = 0; i < f.network->layers.size(); ++i) position[f.network->layers[i].name] = i;
   }
-  for (const std::string& layer : b.rank_order) {  // and what the network does not name (the constant)
-    if (std::find(order.begin(), order.end(), layer) == order.end()) order.push_back(layer);
-  }
+  std::vector<std::pair<std::string, double>> order = b.rows;
+  std::stable_sort(order.begin(), order.end(), [&](const auto& x, const auto& y) {
+    const auto at = [&](const std::string& layer) {
+      const auto found = position.find(layer);
+      return found == position.end() ? position.size() : found->second;
+    };
+    return at(x.first) < at(y.first);
+  });
   double total = 0, largest = 0;
-  for (const auto& [layer, value] : b.per_layer) total += value, largest = std::max(largest, value);
+  for (const auto& [layer, value] : order) total += value, largest = std::max(largest, value);
   const double label_w = 150, bar_w = 420, row_h = 18, top = 8;
   const double height = top * 2 + row_h * order.size();
   std::string svg = fmt::format(
@@ -415,7 +451,7 @@ std::string BreakdownChart(const JobFiles& f, const Breakdown& b) {
       "font-family=\"sans-serif\" font-size=\"11\">\n",
       Html(b.file), label_w + bar_w + 120, height);
   for (size_t i = 0; i < order.size(); ++i) {
-    const double value = b.per_layer.at(order[i]);
+    const auto& [layer, value] = order[i];
     const double y = top + row_h * i;
     const double w = largest > 0 ? bar_w * value / largest : 0;
     svg += fmt::format(
@@ -423,7 +459,7 @@ std::string BreakdownChart(const JobFiles& f, const Breakdown& b) {
         "<text x=\"{5:.0f}\" y=\"{6:.0f}\" text-anchor=\"end\">{0}</text>"
         "<rect x=\"{7:.0f}\" y=\"{8:.0f}\" width=\"{9:.1f}\" height=\"{10:.0f}\" fill=\"#5f9fd8\"/>"
         "<text x=\"{11:.0f}\" y=\"{6:.0f}\">{2:.4g}</text></g>\n",
-        Html(order[i]), value, value, total > 0 ? 100 * value / total : 0, total, label_w - 6, y + 13, label_w, y + 3,
+        Html(layer), value, value, total > 0 ? 100 * value / total : 0, total, label_w - 6, y + 13, label_w, y + 3,
         w, row_h - 5, label_w + w + 4);
   }
   svg += "</svg>\n";
@@ -533,37 +569,21 @@ std::string WriteJobReport(const std::string& folder) {
 std::string JobResultTable(const std::string& folder) {
   const JobFiles f = ReadJobFiles(folder);
   const json& best = f.summary.at("best");
-  const json& predicted = f.exported.is_null() ? json::object() : f.exported.value("predicted", json::object());
   std::string out = fmt::format("{}: {} ({})\n\n| | predicted | measured | error |\n|---|---|---|---|\n",
                                 f.summary.value("job", ""), best.at("arch").get<std::string>(),
                                 f.summary.value("space", ""));
-  const auto number = [](std::optional<double> v, int decimals, const std::string& unit) {
-    return v ? Fixed(*v, decimals >= 0 ? decimals : SignificantDecimals(*v)) + unit : std::string();
-  };
-  for (const auto& [metric, figure] : best.at("metrics").items()) {
-    const double p = figure.at("value").get<double>();
-    const std::string unit = figure.value("unit", "");
-    const std::string u = unit == "%" ? " %" : unit.empty() ? "" : " " + unit;
-    const bool accuracy = IsAccuracy(metric);
-    const std::optional<double> m = NumberAt(predicted, "/" + PointerToken(metric) + "/measured");
-    const std::string error = m ? ErrorText(metric, p, *m) : "";
-    out += fmt::format("| {}{} | {} | {} | {} |\n", metric, MetricNote(metric).empty() ? "" : " (" + MetricNote(metric) + ")",
-                       number(p, accuracy ? 2 : -1, u), number(m, accuracy ? 2 : -1, u), error);
+  for (const ResultRow& r : ResultRows(f)) {
+    const std::string unit = r.unit.empty() ? "" : " " + r.unit;
+    const auto shown = [&](const std::optional<FigureRef>& ref) {
+      const std::string text = ref ? ShownText(f, *ref) : "";
+      return text.empty() ? text : text + unit;
+    };
+    for (const std::string& cell :
+         {r.what + (r.note.empty() ? "" : " (" + r.note + ")"), shown(r.predicted), shown(r.measured), r.error}) {
+      out += cell.empty() ? "| " : "| " + cell + " ";
+    }
+    out += "|\n";
   }
-  const std::optional<double> fp32 = NumberAt(f.exported, "/onnxruntime_fp32/test_top1");
-  const std::optional<double> int8 = NumberAt(f.exported, "/onnxruntime_int8/test_top1");
-  if (fp32) out += fmt::format("| test top-1, fp32 (ONNX Runtime) | | {} | |\n", number(fp32, 2, " %"));
-  if (int8) {
-    out += fmt::format("| test top-1, int8 (ONNX Runtime) | | {} | {} |\n", number(int8, 2, " %"),
-                       fp32 ? fmt::format("{:+.2f} points vs fp32", *int8 - *fp32) : "");
-  }
-  out += fmt::format("| MACs | {} | | |\n| parameters | {} | | |\n", number(best.at("macs").get<double>(), 0, ""),
-                     number(best.at("params").get<double>(), 0, ""));
-  const std::optional<double> fp32_bytes = NumberAt(f.exported, "/onnxruntime_fp32/file_bytes");
-  const std::optional<double> int8_bytes = NumberAt(f.exported, "/onnxruntime_int8/file_bytes");
-  if (fp32_bytes) out += fmt::format("| ONNX file, fp32 | | {:.1f} KiB | |\n", *fp32_bytes / 1024);
-  if (int8_bytes) out += fmt::format("| ONNX file, int8 | | {:.1f} KiB | |\n", *int8_bytes / 1024);
-
   if (const std::optional<double> teacher = NumberAt(f.teacher, "/validation_top1")) {
     out += fmt::format("\nThe network was distilled from the teacher {} ({:.2f} % validation top-1); the predictor's "
                        "networks were trained without one.\n",

@@ -146,11 +146,8 @@ void WriteParetoSvg(const ResultContext& c, const SearchResult& r, const std::ve
   chosen.points.push_back(point(r.best));
   chosen.titles.push_back(title(r.best));
   plot.series = {population, line, chosen};
-  for (const Constraint& k : c.job.recipe().constraints) {  // budgets on the plotted metrics
-    const std::string metric = k.metric.ToString();
-    if (metric != xm.name && metric != ym.name) continue;
-    if (k.max) plot.guides.push_back({metric == xm.name, *k.max, fmt::format("budget: {} ≤ {:g}", metric, *k.max)});
-    if (k.min) plot.guides.push_back({metric == xm.name, *k.min, fmt::format("budget: {} ≥ {:g}", metric, *k.min)});
+  for (const Constraint& k : c.job.recipe().constraints) {
+    AddBudgetGuides(k.metric.ToString(), k.min, k.max, xm.name, ym.name, &plot);
   }
   plot.caption = fmt::format("{} evaluations, {} generations, seed {}", r.evaluations, r.generations,
                              c.job.recipe().seed);
@@ -187,6 +184,13 @@ void WriteBreakdown(const ResultContext& c, const Metric& metric, const LutCostM
 }
 
 }  // namespace
+
+void AddBudgetGuides(const std::string& metric, std::optional<double> min, std::optional<double> max,
+                     const std::string& x_metric, const std::string& y_metric, Plot* plot) {
+  if (metric != x_metric && metric != y_metric) return;
+  if (max) plot->guides.push_back({metric == x_metric, *max, fmt::format("budget: {} ≤ {:g}", metric, *max)});
+  if (min) plot->guides.push_back({metric == x_metric, *min, fmt::format("budget: {} ≥ {:g}", metric, *min)});
+}
 
 std::string SummaryText(const ResultContext& c, const SearchResult& r) {
   std::string out = fmt::format("best network: {}\n", c.job.space().ToString(r.best.genome));

@@ -7,8 +7,10 @@
 //   breakdown_<device>.csv  the chosen network's cost per layer on each device
 #pragma once
 
+#include <optional>
 #include <string>
 
+#include "common/svg_plot.h"
 #include "job/job.h"
 #include "search/search_engine.h"
 
@@ -22,6 +24,11 @@ struct ResultContext {
 };
 
 void WriteSearchResults(const ResultContext& context, const SearchResult& result, const std::string& folder);
+
+// Dashed lines on `plot` for a budget on `metric` (a recipe's constraint),
+// if `metric` is the plot's x or y metric: pareto.svg and report.html.
+void AddBudgetGuides(const std::string& metric, std::optional<double> min, std::optional<double> max,
+                     const std::string& x_metric, const std::string& y_metric, Plot* plot);
 
 // One line per fact of the chosen network, for the terminal.
 std::string SummaryText(const ResultContext& context, const SearchResult& result);
