@@ -33,7 +33,6 @@ struct ExportJobTimes {
 // <job>/export, as the recipe's export: section says. Each stage that
 // finished before is kept, so a re-run goes on where the last one stopped.
 // Throws Interrupted on Ctrl-C during training (the epoch's checkpoint is kept).
-// Writes <job>/report.html again when done.
 ExportJobTimes ExportJob(ExportCommandOptions& o);
 
 }  // namespace edgenas

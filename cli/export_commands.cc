@@ -37,8 +37,6 @@ namespace fs = std::filesystem;
 
 using Clock = std::chrono::steady_clock;
 
-double SecondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
 // `train` and `test` are loaded already for a trained network (null for --weights none).
 void RunExport(ExportOptions& e, const ImageDataset* train, const ImageDataset* test, bool print_report = true) {
   e.describe_network = [](const SearchSpace& space, const Genome& genome) {
@@ -192,7 +190,6 @@ ExportJobTimes ExportJob(ExportCommandOptions& o) {
   const auto export_start = Clock::now();
   RunExport(e, e.untrained ? nullptr : &train, e.untrained ? nullptr : &test, o.print_report);
   times.export_seconds = SecondsSince(export_start);
-  WriteJobReport(folder);
   return times;
 }
 
@@ -205,6 +202,7 @@ void Export(ExportCommandOptions& o) {
                              "a results folder names its network and weights: give it without --weights, --space "
                              "or --arch");
     ExportJob(o);
+    WriteJobReport(o.job_folder);  // the page now with the export (`run` writes it after its run.json)
     return;
   }
   EDGENAS_THROW_IF_NOT_FMT(!e.weights_folder.empty(), "give a results folder, or --weights (a training folder or none)");

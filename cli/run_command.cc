@@ -40,8 +40,6 @@ struct RunCommandOptions {
   ExportCommandOptions exporter;
 };
 
-double SecondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
 std::string UtcNow() {
   const std::time_t now = std::time(nullptr);
   char text[32];

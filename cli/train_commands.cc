@@ -56,6 +56,10 @@ struct TrainCommandOptions {
 
 int MachineThreads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
 
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 void PrintTrainingProgress(const TrainingProgress& p, bool terminal) {
   if (p.epoch_done) {
     if (terminal) fmt::print(stderr, "\r\033[K");
