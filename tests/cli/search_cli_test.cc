@@ -180,4 +180,23 @@ TEST(SearchCli, SecondJobOnABusyFolderIsRefused) {
             out + " is in use by another edgenas process; wait for it to finish or choose another folder\n");
 }
 
+// A recipe's export section is not run by the search, and not silently: the
+// search names the commands that run it.
+TEST(SearchCli, SaysTheExportSectionIsNotRunHere) {
+  const std::string out = TempFolder("search_export_note");
+  fs::create_directories(out);
+  const std::string recipe = out + "/r.yaml";
+  std::ofstream(recipe) << "job: j\nspace: nas_bench_macro\nsearch: {algorithm: random, evaluations: 10}\n"
+                           "objectives: {minimize: [macs]}\nexport:\n  dataset: fashion_mnist\n";
+  ASSERT_EQ(std::system((std::string(EDGENAS_BINARY) + " search " + recipe + " --output " + out + "/results 2>" + out +
+                         "/stderr >/dev/null")
+                            .c_str()),
+            0);
+  EXPECT_NE(ReadFile(out + "/stderr").find("note: " + recipe + ":6:3: `edgenas search` does not run the export section; "
+                                           "`edgenas run` runs the search and then it"),
+            std::string::npos)
+      << ReadFile(out + "/stderr");
+  EXPECT_TRUE(fs::exists(out + "/results/report.html"));
+}
+
 }  // namespace
