@@ -68,7 +68,7 @@ void WriteRunFacts(const std::string& folder, const Recipe& recipe, const RunCom
     run["stages"].push_back({{"stage", name}, {"seconds", shown}, {"kept", kept}});
   }
   run["total_seconds"] = total_seconds;
-  run["threads"] = o.search.threads > 0 ? o.search.threads : MachineThreads();
+  run["threads"] = o.search.threads > 0 ? o.search.threads : MachineThreads();  // the search's; training's are in its metrics.json
   run["cores"] = static_cast<int>(std::thread::hardware_concurrency());
   run["cpu"] = CpuModel();
   run["started_utc"] = started;

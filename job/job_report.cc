@@ -513,7 +513,7 @@ std::string RunSection(const JobFiles& f) {
                             stage.value("kept", false) ? " (kept from an earlier run)" : "");
     }
     item("stages", stages + fmt::format("; this run {} s", Figure(f, kRun, "/total_seconds", 1)));
-    item("machine", fmt::format("{}, {} core(s); {} thread(s) for the search and training; started {}",
+    item("machine", fmt::format("{}, {} core(s); {} thread(s) for the search; started {}",
                                 Html(f.run.value("cpu", "")), Figure(f, kRun, "/cores", 0), Figure(f, kRun, "/threads", 0),
                                 Html(f.run.value("started_utc", ""))));
     item("versions", Html(f.run.value("versions", "")));
