@@ -417,7 +417,7 @@ void MeasureInOnnxRuntime(const ExportOptions& o, const ExportSource& source, co
   const size_t evaluated = jobs.size();
   // Then the latency, in rounds, each model after the reference network: one
   // timing of 200 runs lasts some 20 ms, and a moment's interference on this
-  // kind of VM has put one 35% high; the median of the rounds does not follow it.
+  // kind of VM can move it far; the median of the rounds does not follow it.
   OnnxRuntimeJob timing;
   timing.input_shape = {1, spec.input_channels, spec.resolution, spec.resolution};  // zeros
   timing.timing_runs = o.timing_runs;
